@@ -1,0 +1,1 @@
+"""The REST door: handlers, route table and middlewares."""

@@ -1,0 +1,27 @@
+"""GET /health and /api/health: is the server up and can it reach MongoDB."""
+
+from __future__ import annotations
+
+import time
+
+from aiohttp import web
+
+from chat import __version__
+from chat.api.keys import SERVICES, STARTED_AT
+
+routes = web.RouteTableDef()
+
+
+@routes.get("/health")
+@routes.get("/api/health")
+async def health(request: web.Request) -> web.Response:
+    connected = await request.app[SERVICES].store.ping(within=2.5)
+    return web.json_response(
+        {
+            "status": "ok" if connected else "degraded",
+            "database": "connected" if connected else "disconnected",
+            "uptime": round(time.monotonic() - request.app[STARTED_AT], 3),
+            "version": __version__,
+        },
+        status=200 if connected else 503,
+    )

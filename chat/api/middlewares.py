@@ -1,0 +1,147 @@
+"""Cross-cutting HTTP concerns: errors, access log, security headers, cookie CSRF, rate limits."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from chat.api.helpers import bearer_token, client_address
+from chat.api.keys import REQUEST_ID, SERVICES, SETTINGS, USER_ID
+from chat.errors import (
+    ChatError,
+    Forbidden,
+    NotFound,
+    PayloadTooLarge,
+    RateLimited,
+    UnsupportedMediaType,
+    ValidationFailed,
+)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+log = logging.getLogger("chat.http")
+
+STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+AUTH_PATHS = frozenset({"/api/auth/login", "/api/auth/register"})
+UNLIMITED_PREFIXES = ("/health", "/api/health", "/socket.io/", "/uploads/", "/static/")
+
+
+def error_response(error: ChatError, request_id: str) -> web.Response:
+    response = web.json_response({"error": error.to_dict()}, status=error.status)
+    response.headers["X-Request-Id"] = request_id
+    if isinstance(error, RateLimited):
+        response.headers["Retry-After"] = str(error.retry_after)
+    return response
+
+
+def _from_http(exc: web.HTTPException) -> ChatError:
+    """aiohttp's own refusals (no route, wrong method, body too big) in the contract's words."""
+    if exc.status == 403:
+        return Forbidden(exc.text if exc.text and not exc.text.startswith("403") else None)
+    if exc.status == 404:
+        return NotFound("No such endpoint")
+    if exc.status == 405:
+        return NotFound("Method not allowed on this endpoint")
+    if exc.status == 413:
+        return PayloadTooLarge()
+    if exc.status == 415:
+        return UnsupportedMediaType()
+    if 400 <= exc.status < 500:
+        return ValidationFailed(exc.reason)
+    return ChatError()
+
+
+@web.middleware
+async def errors_and_access_log(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """The one place HTTP errors become contract JSON; one log line per request."""
+    request_id = request.headers.get("X-Request-Id", "")[:64] or secrets.token_hex(8)
+    request[REQUEST_ID] = request_id
+    started = time.perf_counter()
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        return response
+    except ChatError as exc:
+        status = exc.status
+        return error_response(exc, request_id)
+    except web.HTTPException as exc:
+        if exc.status < 400:  # redirects and the like pass through untouched
+            status = exc.status
+            raise
+        error = _from_http(exc)
+        status = error.status
+        return error_response(error, request_id)
+    except Exception:
+        log.exception("unhandled error", extra={"request_id": request_id, "path": request.path})
+        error = ChatError()
+        if not request.app[SETTINGS].production:
+            error.details = {"requestId": request_id}
+        return error_response(error, request_id)
+    finally:
+        log.info(
+            "%s %s %s %.1fms",
+            request.method,
+            request.path,
+            status,
+            (time.perf_counter() - started) * 1000,
+            extra={
+                "request_id": request_id,
+                "method": request.method,
+                "path": request.path,
+                "status": status,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                "user_id": request.get(USER_ID),
+                "remote": client_address(request),
+            },
+        )
+
+
+def allowed_origin(request: web.Request, origin: str) -> bool:
+    own = f"{request.scheme}://{request.host}"
+    return origin == own or origin in request.app[SETTINGS].client_urls
+
+
+@web.middleware
+async def cookie_csrf(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """A state-changing request that rides on the cookie must come from an allowed Origin."""
+    if (
+        request.method in STATE_CHANGING
+        and request.path not in AUTH_PATHS  # these read no session; JSON-only bodies guard them
+        and request.app[SETTINGS].cookie_name in request.cookies
+        and bearer_token(request) is None
+    ):
+        origin = request.headers.get("Origin", "")
+        if not origin or not allowed_origin(request, origin):
+            raise Forbidden("Cross-site request refused: Origin not allowed")
+    return await handler(request)
+
+
+@web.middleware
+async def rate_limits(request: web.Request, handler: Handler) -> web.StreamResponse:
+    path = request.path
+    if (
+        request.method != "OPTIONS"
+        and path.startswith("/api/")
+        and not path.startswith(UNLIMITED_PREFIXES)
+    ):
+        rule = "auth" if path in AUTH_PATHS else "api"
+        await request.app[SERVICES].limiter.hit(rule, client_address(request))
+    return await handler(request)
+
+
+async def security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """on_response_prepare: every response, errors and files included, gets these."""
+    headers = response.headers
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Referrer-Policy", "no-referrer")
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    if request.path.startswith("/api/") or request.path in ("/health",):
+        headers.setdefault("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+        headers.setdefault("Cache-Control", "no-store")
+    if request.app[SETTINGS].cookie_secure:
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")

@@ -1,0 +1,139 @@
+"""Composition root: create_app(settings) builds store, services, Socket.IO server and routes."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator
+
+import aiohttp_cors
+from aiohttp import web
+
+from chat.api import middlewares
+from chat.api.keys import SERVICES, SETTINGS, STARTED_AT
+from chat.api.routes import add_routes
+from chat.errors import Unavailable
+from chat.ratelimit import RateLimiter
+from chat.realtime.namespace import ChatNamespace
+from chat.realtime.publisher import SocketPublisher
+from chat.realtime.server import ChatServer
+from chat.security import PasswordHasher, TokenCodec
+from chat.services.accounts import AccountService
+from chat.services.container import Services
+from chat.services.presence import LocalLedger, PresenceService
+from chat.services.users import UserService
+from chat.store import Store
+from config.settings import Settings
+
+log = logging.getLogger("chat")
+
+SOCKET_IO = web.AppKey("socket_io", ChatServer)
+MAX_PACKET_BYTES = 1_000_000
+
+
+def _origin_checker(settings: Settings):
+    allowed = frozenset(settings.client_urls)
+
+    def allowed_origin(origin: str | None, environ: dict) -> bool:
+        own = f"{environ.get('wsgi.url_scheme', 'http')}://{environ.get('HTTP_HOST', '')}"
+        return origin in allowed or origin == own
+
+    return allowed_origin
+
+
+def build_services(settings: Settings, sio: ChatServer) -> Services:
+    store = Store(settings.mongodb_uri, settings.mongodb_db, settings.db_timeout_ms)
+    publisher = SocketPublisher(sio)
+    limiter = RateLimiter(
+        {
+            "auth": settings.rate_limit_auth,
+            "api": settings.rate_limit_api,
+            "messages": settings.rate_limit_messages,
+        }
+    )
+    presence = PresenceService(store, publisher, settings.presence_grace_seconds, LocalLedger())
+    accounts = AccountService(
+        store,
+        PasswordHasher(settings.bcrypt_rounds),
+        TokenCodec(settings.jwt_secret, settings.jwt_expires_in),
+        publisher,
+    )
+    return Services(
+        store=store,
+        accounts=accounts,
+        users=UserService(store, presence),
+        presence=presence,
+        limiter=limiter,
+    )
+
+
+async def _indexes_until_done(store: Store) -> None:
+    """Create indexes; if the database is down at start-up, keep trying in the background."""
+    while True:
+        try:
+            await store.ensure_indexes()
+            return
+        except Unavailable:
+            log.error("database unreachable at start-up; will retry index creation in 5 s")
+            await asyncio.sleep(5)
+
+
+def create_app(settings: Settings) -> web.Application:
+    app = web.Application(
+        middlewares=[
+            middlewares.errors_and_access_log,
+            middlewares.cookie_csrf,
+            middlewares.rate_limits,
+        ],
+        client_max_size=64 * 1024,
+    )
+    app[SETTINGS] = settings
+    app[STARTED_AT] = time.monotonic()
+
+    sio = ChatServer(
+        async_mode="aiohttp",
+        cors_allowed_origins=_origin_checker(settings),
+        cors_credentials=True,
+        max_http_buffer_size=MAX_PACKET_BYTES,
+        # Events from one socket run one after another, in the order they were sent.
+        async_handlers=False,
+        logger=False,
+        engineio_logger=False,
+    )
+    app[SOCKET_IO] = sio
+    services = build_services(settings, sio)
+    app[SERVICES] = services
+    namespace = ChatNamespace(services, settings)
+    sio.register_namespace(namespace)
+
+    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        indexes = asyncio.create_task(_indexes_until_done(services.store))
+        await asyncio.wait([indexes], timeout=settings.db_timeout_ms / 1000 + 1)
+        yield
+        indexes.cancel()
+        await namespace.close()
+        await services.presence.close()
+        await services.store.close()
+
+    app.cleanup_ctx.append(lifecycle)
+
+    routes = add_routes(app)
+    cors = aiohttp_cors.setup(
+        app,
+        defaults={
+            origin: aiohttp_cors.ResourceOptions(
+                allow_credentials=True,
+                expose_headers=("Retry-After", "X-Request-Id"),
+                allow_headers=("Content-Type", "Authorization", "X-Request-Id"),
+                allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+                max_age=600,
+            )
+            for origin in settings.client_urls
+        },
+    )
+    for route in routes:
+        cors.add(route)
+    sio.attach(app)
+    app.on_response_prepare.append(middlewares.security_headers)
+    return app

@@ -1,0 +1,15 @@
+"""Socket.IO room names. Every channel name in the project comes from here."""
+
+from __future__ import annotations
+
+
+def room_channel(room_id: str) -> str:
+    return f"room:{room_id}"
+
+
+def user_channel(user_id: str) -> str:
+    return f"user:{user_id}"
+
+
+def session_channel(session_id: str) -> str:
+    return f"session:{session_id}"

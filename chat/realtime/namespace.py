@@ -1,0 +1,148 @@
+"""The Socket.IO namespace `/`: authenticates connections and dispatches hyphenated events.
+
+`trigger_event` is the one place socket errors become `{ok: false, error}` acks: every event gets
+an answer, and a bad payload never closes the connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from http.cookies import CookieError, SimpleCookie
+from typing import Any
+
+import socketio
+
+from chat import schemas
+from chat.errors import ChatError, NotFound, Unauthorized, ValidationFailed
+from chat.realtime.channels import room_channel, session_channel, user_channel
+from chat.realtime.publisher import NAMESPACE, origin_sid
+from chat.services.container import Services
+from config.settings import Settings
+
+log = logging.getLogger("chat.realtime")
+
+Handler = Callable[[dict[str, Any], Any], Awaitable[dict[str, Any] | None]]
+
+
+def _token_from(environ: dict[str, Any], auth: Any, cookie_name: str) -> str | None:
+    """auth.token first (what mobile and JS clients send), then Bearer, then the cookie."""
+    if isinstance(auth, dict) and isinstance(auth.get("token"), str) and auth["token"]:
+        return auth["token"]
+    scheme, _, token = environ.get("HTTP_AUTHORIZATION", "").partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    try:
+        morsel = SimpleCookie(environ.get("HTTP_COOKIE", "")).get(cookie_name)
+    except CookieError:
+        return None
+    return morsel.value if morsel else None
+
+
+class ChatNamespace(socketio.AsyncNamespace):
+    def __init__(self, services: Services, settings: Settings):
+        super().__init__(NAMESPACE)
+        self.services = services
+        self.settings = settings
+        self._expiry: dict[str, asyncio.Task] = {}
+        self._tasks: set[asyncio.Task] = set()
+        self.handlers: dict[str, Handler] = {"user-status": self.user_status}
+
+    # -- dispatch -------------------------------------------------------------------------------
+
+    async def trigger_event(self, event: Any, *args: Any) -> Any:
+        if event == "connect":
+            return await self.on_connect(*args)
+        if event == "disconnect":
+            return await self.on_disconnect(*args)
+        sid, payloads = args[0], args[1:]
+        token = origin_sid.set(sid)
+        try:
+            handler = self.handlers.get(event) if isinstance(event, str) else None
+            if handler is None:
+                raise NotFound("Unknown event")
+            if len(payloads) != 1:
+                raise ValidationFailed("Expected exactly one payload object")
+            state = await self.get_session(sid)
+            result = await handler(state, payloads[0])
+            return {"ok": True, **(result or {})}
+        except ChatError as exc:
+            return {"ok": False, "error": exc.to_dict()}
+        except Exception:
+            log.exception("event handler failed", extra={"event": str(event)[:64], "sid": sid})
+            return {"ok": False, "error": ChatError().to_dict()}
+        finally:
+            origin_sid.reset(token)
+
+    def _spawn(self, coro: Awaitable[Any]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # -- connection lifecycle -------------------------------------------------------------------
+
+    async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        token = _token_from(environ, auth, self.settings.cookie_name)
+        try:
+            principal = await self.services.accounts.authenticate(token)
+            room_ids = await self.services.store.members.room_ids(principal.user_id)
+        except ChatError as exc:
+            error = exc if exc.code != "INTERNAL" else Unauthorized()
+            raise socketio.exceptions.ConnectionRefusedError(
+                error.message, error.to_dict()
+            ) from None
+        user_id = principal.user_id
+        await self.save_session(
+            sid,
+            {
+                "user_id": user_id,
+                "session_id": principal.session_id,
+                "name": principal.user["name"],
+            },
+        )
+        for channel in (
+            user_channel(user_id),
+            session_channel(principal.session_id),
+            *(room_channel(r) for r in room_ids),
+        ):
+            await self.enter_room(sid, channel)
+        # Emits made inside this handler would overtake the CONNECT packet: do them afterwards.
+        self._spawn(self._after_connect(sid, user_id))
+        self._expiry[sid] = asyncio.ensure_future(self._expire(sid, principal.expires_at))
+
+    async def _after_connect(self, sid: str, user_id: str) -> None:
+        await asyncio.sleep(0)
+        try:
+            await self.services.presence.connected(user_id, sid)
+            peers = await self.services.presence.online_peers(user_id)
+            await self.emit("online-users", {"userIds": peers}, to=sid)
+        except ChatError as exc:
+            log.warning("after-connect work failed: %s", exc.message, extra={"sid": sid})
+
+    async def _expire(self, sid: str, expires_at: float) -> None:
+        await asyncio.sleep(max(0.0, expires_at - time.time()))
+        self._expiry.pop(sid, None)
+        await self.emit("session-expired", {"reason": "expired"}, to=sid)
+        await self.disconnect(sid)
+
+    async def on_disconnect(self, sid: str, reason: Any = None) -> None:
+        expiry = self._expiry.pop(sid, None)
+        if expiry is not None:
+            expiry.cancel()
+        state = await self.get_session(sid)
+        if state and "user_id" in state:
+            await self.services.presence.disconnected(state["user_id"], sid)
+
+    async def close(self) -> None:
+        for task in [*self._expiry.values(), *self._tasks]:
+            task.cancel()
+        self._expiry.clear()
+
+    # -- events ---------------------------------------------------------------------------------
+
+    async def user_status(self, state: dict[str, Any], payload: Any) -> dict[str, Any]:
+        data = schemas.load(schemas.StatusPayload(), payload)
+        await self.services.users.set_status(state["user_id"], data["status"])
+        return {}

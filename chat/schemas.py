@@ -1,0 +1,200 @@
+"""marshmallow schemas for every REST body, query string and socket payload.
+
+Unknown fields are refused (no mass assignment); every field has a type and a length bound, so an
+operator object such as {"$gt": ""} never passes where a string or number is expected.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate, validates_schema
+
+from chat.errors import ValidationFailed
+
+_ID = validate.Regexp(r"^[0-9a-f]{24}$", error="Not a valid id.")
+_SEQ = validate.Range(min=0, max=2**53 - 1)
+
+
+def Id(**kw: Any) -> fields.String:  # noqa: N802 - reads like a field class
+    return fields.String(validate=_ID, **kw)
+
+
+def Text(lo: int, hi: int, **kw: Any) -> fields.String:  # noqa: N802
+    return fields.String(validate=validate.Length(min=lo, max=hi), **kw)
+
+
+class Strict(Schema):
+    """Base: unknown keys raise; strings are stripped of surrounding white space."""
+
+    class Meta:
+        unknown = RAISE
+
+    @pre_load
+    def _strip(self, data: Any, **_: Any) -> Any:
+        if not isinstance(data, dict):
+            raise ValidationError("Expected an object.", "_schema")
+        return {
+            k: v.strip() if isinstance(v, str) and k not in self._raw else v
+            for k, v in data.items()
+        }
+
+    _raw: frozenset[str] = frozenset()
+
+
+class RegisterBody(Strict):
+    _raw = frozenset({"password"})
+    name = Text(1, 50, required=True)
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    password = Text(8, 256, required=True)
+
+
+class LoginBody(Strict):
+    _raw = frozenset({"password"})
+    email = fields.String(required=True, validate=validate.Length(min=1, max=254))
+    password = Text(1, 256, required=True)
+
+
+class PasswordBody(Strict):
+    _raw = frozenset({"currentPassword", "newPassword"})
+    currentPassword = Text(1, 256, required=True)  # noqa: N815 - wire names are camelCase
+    newPassword = Text(8, 256, required=True)  # noqa: N815
+
+
+class ProfileBody(Strict):
+    name = Text(1, 50)
+    bio = Text(0, 500)
+    status = fields.String(validate=validate.OneOf(["online", "away", "busy", "offline"]))
+
+
+class PageQuery(Strict):
+    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+    skip = fields.Integer(load_default=0, validate=validate.Range(min=0, max=100_000))
+
+
+class UserSearchQuery(Strict):
+    q = Text(1, 100, required=True)
+    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+
+
+class RoomListQuery(PageQuery):
+    q = Text(0, 100, load_default="")
+
+
+class RoomCreateBody(Strict):
+    name = Text(1, 80, required=True)
+    description = Text(0, 500, load_default="")
+    type = fields.String(load_default="public", validate=validate.OneOf(["public", "private"]))
+
+
+class RoomUpdateBody(Strict):
+    name = Text(1, 80)
+    description = Text(0, 500)
+    type = fields.String(validate=validate.OneOf(["public", "private"]))
+
+
+class InviteBody(Strict):
+    inviteCode = Text(1, 100, required=True)  # noqa: N815
+
+
+class RoleBody(Strict):
+    role = fields.String(required=True, validate=validate.OneOf(["admin", "member"]))
+
+
+class DirectBody(Strict):
+    userId = Id(required=True)  # noqa: N815
+
+
+class HistoryQuery(Strict):
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=100))
+    before = fields.Integer(validate=_SEQ)
+    after = fields.Integer(validate=_SEQ)
+
+
+class MessageBody(Strict):
+    text = Text(1, 4000, required=True)
+    clientId = Text(1, 100)  # noqa: N815
+    replyTo = Id()  # noqa: N815
+
+
+class EditBody(Strict):
+    text = Text(1, 4000, required=True)
+
+
+class ReactionBody(Strict):
+    emoji = Text(1, 32, required=True)
+
+
+class ReadBody(Strict):
+    seq = fields.Integer(required=True, strict=True, validate=_SEQ)
+
+
+class MessageSearchQuery(Strict):
+    q = Text(1, 200, required=True)
+    roomId = Id()  # noqa: N815
+    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+
+
+# --- Socket.IO payloads -------------------------------------------------------------------------
+
+
+class RoomRef(Strict):
+    roomId = Id(required=True)  # noqa: N815
+
+
+class JoinPayload(RoomRef):
+    inviteCode = Text(1, 100)  # noqa: N815
+
+
+class SendPayload(MessageBody):
+    roomId = Id(required=True)  # noqa: N815
+
+
+class EditPayload(EditBody):
+    messageId = Id(required=True)  # noqa: N815
+
+
+class MessageRef(Strict):
+    messageId = Id(required=True)  # noqa: N815
+
+
+class ReactPayload(ReactionBody):
+    messageId = Id(required=True)  # noqa: N815
+
+
+class SeqPayload(RoomRef):
+    seq = fields.Integer(required=True, strict=True, validate=_SEQ)
+
+
+class HistoryPayload(RoomRef):
+    limit = fields.Integer(load_default=50, strict=True, validate=validate.Range(min=1, max=100))
+    before = fields.Integer(strict=True, validate=_SEQ)
+    after = fields.Integer(strict=True, validate=_SEQ)
+
+
+class SyncPayload(Strict):
+    rooms = fields.Dict(
+        keys=fields.String(validate=_ID),
+        values=fields.Integer(strict=True, validate=_SEQ),
+        required=True,
+    )
+
+    @validates_schema
+    def _bounded(self, data: dict[str, Any], **_: Any) -> None:
+        if len(data.get("rooms", {})) > 500:
+            raise ValidationError("At most 500 rooms per sync.", "rooms")
+
+
+class StatusPayload(Strict):
+    status = fields.String(
+        required=True, validate=validate.OneOf(["online", "away", "busy", "offline"])
+    )
+
+
+def load(schema: Schema, data: Any) -> dict[str, Any]:
+    """Validate `data` with `schema`; raise ValidationFailed carrying the field messages."""
+    try:
+        return schema.load(data)
+    except ValidationError as exc:
+        messages = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
+        raise ValidationFailed("Invalid request", {"fields": messages}) from None

@@ -1,0 +1,20 @@
+"""The set of services the transports share, built once by the app factory."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from chat.ratelimit import RateLimiter
+from chat.services.accounts import AccountService
+from chat.services.presence import PresenceService
+from chat.services.users import UserService
+from chat.store import Store
+
+
+@dataclass
+class Services:
+    store: Store
+    accounts: AccountService
+    users: UserService
+    presence: PresenceService
+    limiter: RateLimiter

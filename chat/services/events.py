@@ -1,0 +1,42 @@
+"""How services announce what happened: an event, a payload and an audience, to a Publisher.
+
+The realtime layer implements Publisher; services never learn how audiences become sockets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Who receives an event: everyone subscribed to some rooms, and some users' sockets."""
+
+    rooms: tuple[str, ...] = ()
+    users: tuple[str, ...] = ()
+
+    @classmethod
+    def room(cls, room_id: str) -> Audience:
+        return cls(rooms=(room_id,))
+
+    @classmethod
+    def of_users(cls, user_ids: Iterable[str]) -> Audience:
+        return cls(users=tuple(dict.fromkeys(user_ids)))
+
+
+class Publisher(Protocol):
+    async def publish(
+        self, event: str, payload: dict[str, Any], audience: Audience, *, echo: bool = True
+    ) -> None:
+        """Send to the audience. `echo=False` skips the connection whose request caused it."""
+
+    async def subscribe(self, user_id: str, room_id: str) -> None:
+        """Put every connection of the user, on every node, into the room's channel."""
+
+    async def unsubscribe(self, user_id: str, room_id: str) -> None:
+        """Take every connection of the user, on every node, out of the room's channel."""
+
+    async def end_sessions(self, session_ids: Iterable[str], reason: str) -> None:
+        """Tell every connection of these sessions `session-expired`, then disconnect it."""

@@ -1,0 +1,57 @@
+"""The store: a MongoDB client and one repository per collection; the only pymongo user."""
+
+from __future__ import annotations
+
+import asyncio
+
+from pymongo import AsyncMongoClient
+from pymongo.errors import PyMongoError
+
+from chat.store.base import new_id, now_ms, utcnow
+from chat.store.members import MemberRepo
+from chat.store.messages import MessageRepo
+from chat.store.reactions import ReactionRepo
+from chat.store.rooms import RoomRepo
+from chat.store.sessions import SessionRepo
+from chat.store.users import UserRepo
+
+__all__ = ["Store", "new_id", "now_ms", "utcnow"]
+
+
+class Store:
+    """Owns the client. `open()` checks nothing; `ensure_indexes()` is idempotent."""
+
+    def __init__(self, uri: str, db_name: str, timeout_ms: int = 2000):
+        self.client: AsyncMongoClient = AsyncMongoClient(
+            uri,
+            tz_aware=True,
+            serverSelectionTimeoutMS=timeout_ms,
+            connectTimeoutMS=timeout_ms,
+            socketTimeoutMS=max(timeout_ms * 5, 10000),
+            appname="chat",
+        )
+        self.db = self.client[db_name]
+        self.users = UserRepo(self.db["users"])
+        self.sessions = SessionRepo(self.db["sessions"])
+        self.rooms = RoomRepo(self.db["rooms"])
+        self.members = MemberRepo(self.db["members"])
+        self.messages = MessageRepo(self.db["messages"])
+        self.reactions = ReactionRepo(self.db["reactions"])
+        self._repos = [
+            self.users, self.sessions, self.rooms, self.members, self.messages, self.reactions
+        ]  # fmt: skip
+
+    async def ensure_indexes(self) -> None:
+        for repo in self._repos:
+            await repo.ensure_indexes()
+
+    async def ping(self, within: float = 2.5) -> bool:
+        """True when the database answers within `within` seconds."""
+        try:
+            await asyncio.wait_for(self.client.admin.command("ping"), within)
+            return True
+        except (PyMongoError, TimeoutError, OSError):
+            return False
+
+    async def close(self) -> None:
+        await self.client.close()

@@ -1,0 +1,58 @@
+"""Helpers every repository shares: string ids, UTC clock, and driver-error translation."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import time
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from bson import ObjectId
+from pymongo.errors import ConnectionFailure, ExecutionTimeout, WTimeoutError
+
+from chat.errors import Unavailable
+
+T = TypeVar("T")
+
+# Driver errors that mean "the database cannot be reached right now", not "your request is wrong".
+_UNREACHABLE = (ConnectionFailure, ExecutionTimeout, WTimeoutError)
+
+
+def new_id() -> str:
+    """A fresh id: ObjectId hex, stored as a string (see docs/MONGODB.md for why)."""
+    return str(ObjectId())
+
+
+def is_id(value: object) -> bool:
+    return isinstance(value, str) and ObjectId.is_valid(value) and len(value) == 24
+
+
+def utcnow() -> datetime:
+    # MongoDB keeps milliseconds; truncate now so a value read back equals the one written.
+    now = datetime.now(UTC)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+def now_ms() -> int:
+    """Stored times are epoch milliseconds (see docs/MONGODB.md: dates and `$set`)."""
+    return time.time_ns() // 1_000_000
+
+
+def _wrap(method: Any) -> Any:
+    @functools.wraps(method)
+    async def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return await method(*args, **kwargs)
+        except _UNREACHABLE as exc:
+            raise Unavailable("Database unavailable") from exc
+
+    return wrapper
+
+
+def translate_errors(cls: type[T]) -> type[T]:
+    """Class decorator: every public coroutine raises Unavailable when MongoDB is unreachable."""
+    for name, member in list(vars(cls).items()):
+        if not name.startswith("_") and inspect.iscoroutinefunction(member):
+            setattr(cls, name, _wrap(member))
+    return cls

@@ -1,0 +1,109 @@
+"""Starts the embedded MongoDB-wire-compatible server (nx-27017, SQLite underneath) as a child."""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from pymongo import MongoClient
+from pymongo.errors import PyMongoError
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+def _die_with_parent() -> None:
+    # Linux: the child gets SIGTERM when run.py dies, even by SIGKILL, so nothing is left behind.
+    with contextlib.suppress(Exception):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)
+
+
+class EmbeddedMongo:
+    """One nx-27017 process on a free loopback port; `data_dir=None` keeps everything in memory."""
+
+    def __init__(self, data_dir: Path | None, port: int | None = None, host: str = "127.0.0.1"):
+        self.data_dir = data_dir
+        self.host = host
+        self.port = port or free_port(host)
+        self.process: subprocess.Popen | None = None
+        self._run_dir = data_dir if data_dir is not None else Path(tempfile.gettempdir())
+
+    @property
+    def uri(self) -> str:
+        return f"mongodb://{self.host}:{self.port}"
+
+    def start(self, timeout: float = 20) -> str:
+        """Start the server, wait until it answers `ping`, and return its URI."""
+        if self.data_dir is not None:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+        tag = f"nx-27017-{self.port}"
+        command = [
+            sys.executable, "-m", "nx_27017.nx_27017",
+            "--host", self.host, "--port", str(self.port),
+            "--data-dir", str(self.data_dir) if self.data_dir is not None else "memory",
+            "--pid-file", str(self._run_dir / f"{tag}.pid"),
+            "--log-file", str(self._run_dir / f"{tag}.log"),
+        ]  # fmt: skip
+        # Its own log lines go to stderr too: a file, never a pipe nobody drains.
+        self._stderr_path = self._run_dir / f"{tag}.stderr"
+        with open(self._stderr_path, "wb") as stderr:
+            self.process = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=stderr,
+                preexec_fn=_die_with_parent,
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                err = self._stderr_path.read_text(errors="replace")[-2000:]
+                raise RuntimeError(
+                    f"embedded database exited with {self.process.returncode}: {err}"
+                )
+            if self._answers():
+                return self.uri
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"embedded database did not answer on {self.uri} within {timeout}s")
+
+    def _answers(self) -> bool:
+        client: MongoClient = MongoClient(
+            self.uri, serverSelectionTimeoutMS=300, connectTimeoutMS=300
+        )
+        try:
+            client.admin.command("ping")
+            return True
+        except PyMongoError:
+            return False
+        finally:
+            client.close()
+
+    def stop(self, timeout: float = 5) -> None:
+        """Ask the server to stop (SIGTERM), then kill it if it does not within `timeout`."""
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        process.terminate()
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash would: for fault tests."""
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+            self.process = None

@@ -1,0 +1,101 @@
+"""The `members` collection: who is in which room, with a role and read/delivery pointers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pymongo import ASCENDING, ReturnDocument
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import DuplicateKeyError
+
+from chat.store.base import now_ms, translate_errors
+
+Doc = dict[str, Any]
+
+
+@translate_errors
+class MemberRepo:
+    def __init__(self, collection: AsyncCollection):
+        self.c = collection
+
+    async def ensure_indexes(self) -> None:
+        await self.c.create_index([("roomId", ASCENDING), ("userId", ASCENDING)], unique=True)
+        await self.c.create_index([("userId", ASCENDING)])
+        await self.c.create_index([("roomId", ASCENDING), ("joinedAt", ASCENDING)])
+
+    async def add(self, room_id: str, user_id: str, role: str) -> tuple[Doc, bool]:
+        """Insert a membership; (doc, True) if new, (existing doc, False) if already a member."""
+        doc = {
+            "_id": f"{room_id}:{user_id}",
+            "roomId": room_id,
+            "userId": user_id,
+            "role": role,
+            "joinedAt": now_ms(),
+            "lastReadSeq": 0,
+            "lastDeliveredSeq": 0,
+        }
+        try:
+            await self.c.insert_one(doc)
+            return doc, True
+        except DuplicateKeyError:
+            existing = await self.get(room_id, user_id)
+            if existing is None:  # removed in between: a fresh insert is the honest answer
+                return await self.add(room_id, user_id, role)
+            return existing, False
+
+    async def get(self, room_id: str, user_id: str) -> Doc | None:
+        return await self.c.find_one({"_id": f"{room_id}:{user_id}"})
+
+    async def of_user(self, user_id: str) -> list[Doc]:
+        return await self.c.find({"userId": user_id}).to_list()
+
+    async def room_ids(self, user_id: str) -> list[str]:
+        return [
+            d["roomId"] for d in await self.c.find({"userId": user_id}, {"roomId": 1}).to_list()
+        ]
+
+    async def of_room(self, room_id: str) -> list[Doc]:
+        return await self.c.find({"roomId": room_id}).sort("joinedAt", ASCENDING).to_list()
+
+    async def user_ids(self, room_id: str) -> list[str]:
+        return [
+            d["userId"] for d in await self.c.find({"roomId": room_id}, {"userId": 1}).to_list()
+        ]
+
+    async def co_member_ids(self, user_id: str) -> list[str]:
+        """Everyone who shares at least one room with the user, not the user."""
+        rooms = await self.room_ids(user_id)
+        if not rooms:
+            return []
+        docs = await self.c.find({"roomId": {"$in": rooms}}, {"userId": 1}).to_list()
+        return sorted({d["userId"] for d in docs} - {user_id})
+
+    async def remove(self, room_id: str, user_id: str) -> bool:
+        return (await self.c.delete_one({"_id": f"{room_id}:{user_id}"})).deleted_count == 1
+
+    async def set_role(self, room_id: str, user_id: str, role: str) -> Doc | None:
+        return await self.c.find_one_and_update(
+            {"_id": f"{room_id}:{user_id}"},
+            {"$set": {"role": role}},
+            return_document=ReturnDocument.AFTER,
+        )
+
+    async def advance(self, room_id: str, user_id: str, pointer: str, seq: int) -> Doc | None:
+        """Move `lastReadSeq` or `lastDeliveredSeq` forward to `seq`; never backwards."""
+        return await self.c.find_one_and_update(
+            {"_id": f"{room_id}:{user_id}"},
+            {"$max": {pointer: seq}},
+            return_document=ReturnDocument.AFTER,
+        )
+
+    async def successor(self, room_id: str, leaving_id: str) -> Doc | None:
+        """The longest-standing admin, else the longest-standing member, other than `leaving_id`."""
+        for role in ("admin", "member"):
+            query = {"roomId": room_id, "role": role, "userId": {"$ne": leaving_id}}
+            found = await self.c.find(query).sort("joinedAt", ASCENDING).limit(1).to_list()
+            if found:
+                return found[0]
+        return None
+
+    async def delete_room(self, room_id: str) -> None:
+        await self.c.delete_many({"roomId": room_id})

@@ -1,0 +1,116 @@
+"""The `messages` collection: one document per message, ordered in its room by `seq`."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING, ReturnDocument
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import DuplicateKeyError
+
+from chat.store.base import translate_errors
+
+Doc = dict[str, Any]
+
+
+@translate_errors
+class MessageRepo:
+    def __init__(self, collection: AsyncCollection):
+        self.c = collection
+
+    async def ensure_indexes(self) -> None:
+        await self.c.create_index([("roomId", ASCENDING), ("seq", ASCENDING)], unique=True)
+        # Idempotent sends: one message per (sender, clientId); messages without one are exempt.
+        await self.c.create_index(
+            [("senderId", ASCENDING), ("clientId", ASCENDING)],
+            unique=True,
+            partialFilterExpression={"clientId": {"$type": "string"}},
+        )
+        await self.c.create_index([("roomId", ASCENDING), ("type", ASCENDING), ("seq", ASCENDING)])
+
+    async def insert(self, doc: Doc) -> bool:
+        """Insert; False if the sender already used this clientId."""
+        try:
+            await self.c.insert_one(doc)
+            return True
+        except DuplicateKeyError:
+            return False
+
+    async def get(self, message_id: str) -> Doc | None:
+        return await self.c.find_one({"_id": message_id})
+
+    async def by_client_id(self, sender_id: str, client_id: str) -> Doc | None:
+        return await self.c.find_one({"senderId": sender_id, "clientId": client_id})
+
+    async def page(
+        self,
+        room_id: str,
+        *,
+        before: int | None = None,
+        after: int | None = None,
+        limit: int = 50,
+        types: list[str] | None = None,
+    ) -> tuple[list[Doc], bool]:
+        """Up to `limit` messages ascending by seq, and whether more lie beyond the page.
+
+        With `after` the page starts just after it (catching up, oldest first); otherwise it ends
+        just before `before`, or at the newest message.
+        """
+        query: Doc = {"roomId": room_id}
+        bounds: Doc = {}
+        if before is not None:
+            bounds["$lt"] = before
+        if after is not None:
+            bounds["$gt"] = after
+        if bounds:
+            query["seq"] = bounds
+        if types:
+            query["type"] = {"$in": types}
+        direction = ASCENDING if after is not None else DESCENDING
+        docs = await self.c.find(query).sort("seq", direction).limit(limit + 1).to_list()
+        has_more = len(docs) > limit
+        docs = docs[:limit]
+        if direction == DESCENDING:
+            docs.reverse()
+        return docs, has_more
+
+    async def update(self, message_id: str, fields: Doc) -> Doc | None:
+        return await self.c.find_one_and_update(
+            {"_id": message_id}, {"$set": fields}, return_document=ReturnDocument.AFTER
+        )
+
+    async def count_unread(self, room_id: str, after_seq: int, reader_id: str) -> int:
+        query = {
+            "roomId": room_id,
+            "seq": {"$gt": after_seq},
+            "senderId": {"$ne": reader_id},
+            "deletedAt": None,
+        }
+        return await self.c.count_documents(query)
+
+    async def search(self, room_ids: list[str], text: str, limit: int) -> list[Doc]:
+        if not room_ids:
+            return []
+        query = {
+            "roomId": {"$in": room_ids},
+            "deletedAt": None,
+            # Escaped: the user's words are matched literally, never run as a pattern.
+            "text": {"$regex": re.escape(text), "$options": "i"},
+        }
+        return await self.c.find(query).sort("createdAt", DESCENDING).limit(limit).to_list()
+
+    async def attachment_totals(self, room_id: str) -> list[Doc]:
+        """Per message type: how many messages carry files, and their bytes."""
+        pipeline = [
+            {"$match": {"roomId": room_id, "type": {"$in": ["image", "file"]}, "deletedAt": None}},
+            {"$group": {"_id": "$type", "count": {"$sum": 1}, "bytes": {"$sum": "$fileBytes"}}},
+        ]
+        return await (await self.c.aggregate(pipeline)).to_list()
+
+    async def with_attachments(self, room_id: str) -> list[Doc]:
+        query = {"roomId": room_id, "type": {"$in": ["image", "file"]}}
+        return await self.c.find(query, {"attachments": 1}).to_list()
+
+    async def delete_room(self, room_id: str) -> None:
+        await self.c.delete_many({"roomId": room_id})

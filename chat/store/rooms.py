@@ -1,0 +1,97 @@
+"""The `rooms` collection: public, private and direct rooms, with their message counter."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING, ReturnDocument
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import DuplicateKeyError
+
+from chat.store.base import translate_errors
+
+Doc = dict[str, Any]
+
+
+@translate_errors
+class RoomRepo:
+    def __init__(self, collection: AsyncCollection):
+        self.c = collection
+
+    async def ensure_indexes(self) -> None:
+        await self.c.create_index([("type", ASCENDING), ("nameKey", ASCENDING)])
+        await self.c.create_index([("lastActivityAt", DESCENDING)])
+        # Optional unique keys: partial, so MongoDB does not index the missing ones as null.
+        for key in ("inviteCode", "directKey"):
+            await self.c.create_index(
+                [(key, ASCENDING)], unique=True, partialFilterExpression={key: {"$type": "string"}}
+            )
+
+    async def insert(self, doc: Doc) -> bool:
+        """Insert; False if a unique key (a direct room's pair) already exists."""
+        try:
+            await self.c.insert_one(doc)
+            return True
+        except DuplicateKeyError:
+            return False
+
+    async def get(self, room_id: str) -> Doc | None:
+        return await self.c.find_one({"_id": room_id})
+
+    async def by_invite_code(self, code: str) -> Doc | None:
+        return await self.c.find_one({"inviteCode": code})
+
+    async def by_direct_key(self, key: str) -> Doc | None:
+        return await self.c.find_one({"directKey": key})
+
+    async def many(self, room_ids: list[str]) -> list[Doc]:
+        if not room_ids:
+            return []
+        query = {"_id": {"$in": room_ids}}
+        return await self.c.find(query).sort("lastActivityAt", DESCENDING).to_list()
+
+    async def list_public(self, q: str, skip: int, limit: int) -> tuple[list[Doc], int]:
+        query: Doc = {"type": "public"}
+        if q:
+            query["nameKey"] = {"$regex": re.escape(q.lower())}
+        total = await self.c.count_documents(query)
+        docs = await self.c.find(query).sort("nameKey", ASCENDING).skip(skip).limit(limit).to_list()
+        return docs, total
+
+    async def update(self, room_id: str, fields: Doc, unset: list[str] | None = None) -> Doc | None:
+        change: Doc = {"$set": fields}
+        if unset:
+            change["$unset"] = {k: "" for k in unset}
+        return await self.c.find_one_and_update(
+            {"_id": room_id}, change, return_document=ReturnDocument.AFTER
+        )
+
+    async def next_seq(self, room_id: str) -> int | None:
+        """Atomically take the room's next message sequence number."""
+        doc = await self.c.find_one_and_update(
+            {"_id": room_id},
+            {"$inc": {"lastSeq": 1}},
+            projection={"lastSeq": 1},
+            return_document=ReturnDocument.AFTER,
+        )
+        return doc["lastSeq"] if doc else None
+
+    async def set_last_message(self, room_id: str, seq: int, summary: Doc, when: Any) -> None:
+        # Guarded on seq, so a slower writer never replaces a newer last message.
+        await self.c.update_one(
+            {"_id": room_id, "lastMessageSeq": {"$lt": seq}},
+            {"$set": {"lastMessage": summary, "lastMessageSeq": seq, "lastActivityAt": when}},
+        )
+
+    async def refresh_last_message(self, room_id: str, seq: int, summary: Doc) -> None:
+        """Rewrite the last-message summary after an edit or delete of that very message."""
+        await self.c.update_one(
+            {"_id": room_id, "lastMessageSeq": seq}, {"$set": {"lastMessage": summary}}
+        )
+
+    async def add_members(self, room_id: str, delta: int) -> None:
+        await self.c.update_one({"_id": room_id}, {"$inc": {"memberCount": delta}})
+
+    async def delete(self, room_id: str) -> bool:
+        return (await self.c.delete_one({"_id": room_id})).deleted_count == 1

@@ -1,0 +1,1 @@
+"""Configuration: the Settings object and how it is loaded."""

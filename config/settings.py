@@ -1,0 +1,169 @@
+"""Settings: read from the environment, then `.env`, then defaults, into one frozen object."""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from dotenv import dotenv_values
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; the message says which and why."""
+
+
+_DURATION = re.compile(r"^\s*(\d+)\s*([smhdw]?)\s*$")
+_UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_duration(text: str) -> int:
+    """Parse `90`, `30s`, `15m`, `12h`, `7d` or `2w` into seconds."""
+    match = _DURATION.match(text)
+    if not match or int(match.group(1)) <= 0:
+        raise SettingsError(f"not a duration: {text!r} (use e.g. 3600, 15m, 12h, 7d)")
+    return int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the server reads from its environment. Tests build it directly."""
+
+    jwt_secret: str
+    port: int = 5000
+    host: str = "0.0.0.0"
+    env: str = "development"
+    mongodb_uri: str = ""
+    mongodb_db: str = "chat"
+    data_dir: Path = Path("./data")
+    jwt_expires_in: int = 7 * 86400
+    cookie_name: str = "token"
+    cookie_secure: bool = False
+    client_urls: tuple[str, ...] = ("http://localhost:5173",)
+    cloudinary_url: str = ""
+    upload_dir: Path | None = None
+    max_image_mb: float = 5
+    max_file_mb: float = 10
+    redis_url: str = ""
+    rate_limit_auth: str = "5/15minutes"
+    rate_limit_api: str = "100/15minutes"
+    rate_limit_messages: str = "5/10seconds"
+    typing_timeout: float = 6
+    presence_grace_seconds: float = 5
+    bcrypt_rounds: int = 12
+    log_level: str = "info"
+    log_format: str = "console"
+    trust_proxy: bool = False
+    db_timeout_ms: int = 2000
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def uploads_path(self) -> Path:
+        return self.upload_dir if self.upload_dir is not None else self.data_dir / "uploads"
+
+
+def _bool(name: str, text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off", ""):
+        return False
+    raise SettingsError(f"{name} must be true or false, not {text!r}")
+
+
+def _number(name: str, text: str, kind: type = int) -> float | int:
+    try:
+        value = kind(text)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number, not {text!r}") from None
+    if value < 0:
+        raise SettingsError(f"{name} must not be negative")
+    return value
+
+
+def _development_secret(data_dir: Path) -> str:
+    """Generate the development signing key once and keep it, so sessions survive restarts."""
+    path = data_dir / "jwt-secret"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secret)
+    return secret
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, env_file: str | Path | None = ".env"
+) -> Settings:
+    """Read settings from `environ` (default os.environ), then `env_file`, then defaults."""
+    values: dict[str, str] = {}
+    if env_file and Path(env_file).is_file():
+        values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+    values.update(os.environ if environ is None else environ)
+
+    def get(name: str, default: str = "") -> str:
+        return values.get(name, default).strip()
+
+    env = get("CHAT_ENV", "development")
+    if env not in ("development", "production", "test"):
+        raise SettingsError(f"CHAT_ENV must be development, production or test, not {env!r}")
+    data_dir = Path(get("DATA_DIR", "./data") or "./data")
+    secret = get("JWT_SECRET")
+    if env == "production":
+        if len(secret) < 32:
+            raise SettingsError(
+                "CHAT_ENV=production needs JWT_SECRET of at least 32 characters "
+                "(generate one with: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+            )
+    elif not secret:
+        secret = _development_secret(data_dir)
+
+    clients = tuple(u.strip().rstrip("/") for u in get("CLIENT_URL").split(",") if u.strip())
+    upload_dir = get("UPLOAD_DIR")
+    cloudinary = get("CLOUDINARY_URL")
+    if not cloudinary and get("CLOUDINARY_CLOUD_NAME"):
+        cloudinary = (
+            f"cloudinary://{get('CLOUDINARY_API_KEY')}:{get('CLOUDINARY_API_SECRET')}"
+            f"@{get('CLOUDINARY_CLOUD_NAME')}"
+        )
+    log_format = get("LOG_FORMAT", "console").lower()
+    if log_format not in ("console", "json"):
+        raise SettingsError(f"LOG_FORMAT must be console or json, not {log_format!r}")
+
+    return Settings(
+        jwt_secret=secret,
+        port=int(_number("PORT", get("PORT", "5000"))),
+        host=get("HOST", "0.0.0.0") or "0.0.0.0",
+        env=env,
+        mongodb_uri=get("MONGODB_URI"),
+        mongodb_db=get("MONGODB_DB", "chat") or "chat",
+        data_dir=data_dir,
+        jwt_expires_in=parse_duration(get("JWT_EXPIRES_IN", "7d") or "7d"),
+        cookie_name=get("COOKIE_NAME", "token") or "token",
+        cookie_secure=env == "production" or _bool("COOKIE_SECURE", get("COOKIE_SECURE")),
+        client_urls=clients or ("http://localhost:5173",),
+        cloudinary_url=cloudinary,
+        upload_dir=Path(upload_dir) if upload_dir else None,
+        max_image_mb=_number("MAX_IMAGE_MB", get("MAX_IMAGE_MB", "5"), float),
+        max_file_mb=_number("MAX_FILE_MB", get("MAX_FILE_MB", "10"), float),
+        redis_url=get("REDIS_URL"),
+        rate_limit_auth=get("RATE_LIMIT_AUTH", "5/15minutes") or "5/15minutes",
+        rate_limit_api=get("RATE_LIMIT_API", "100/15minutes") or "100/15minutes",
+        rate_limit_messages=get("RATE_LIMIT_MESSAGES", "5/10seconds") or "5/10seconds",
+        typing_timeout=_number("TYPING_TIMEOUT", get("TYPING_TIMEOUT", "6"), float),
+        presence_grace_seconds=_number(
+            "PRESENCE_GRACE_SECONDS", get("PRESENCE_GRACE_SECONDS", "5"), float
+        ),
+        bcrypt_rounds=int(_number("BCRYPT_ROUNDS", get("BCRYPT_ROUNDS", "12"))),
+        log_level=get("LOG_LEVEL", "info").lower() or "info",
+        log_format=log_format,
+        trust_proxy=_bool("TRUST_PROXY", get("TRUST_PROXY")),
+    )

@@ -1,0 +1,82 @@
+"""Shared fixtures: one embedded database per run, a fresh database name per test, the real app."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+
+from chat.app import create_app
+from chat.store.embedded import EmbeddedMongo
+from config.settings import Settings
+
+ORIGIN = "http://localhost:5173"
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(scope="session")
+def mongo() -> Iterator[EmbeddedMongo]:
+    server = EmbeddedMongo(data_dir=None)  # in memory; each logical database is separate
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def settings(mongo: EmbeddedMongo, tmp_path: Path) -> Settings:
+    return Settings(
+        jwt_secret="test-secret-" + "x" * 60,
+        mongodb_uri=mongo.uri,
+        mongodb_db=f"t_{uuid.uuid4().hex[:12]}",
+        data_dir=tmp_path,
+        client_urls=(ORIGIN,),
+        bcrypt_rounds=4,
+        rate_limit_auth="1000/minute",
+        rate_limit_api="10000/minute",
+        rate_limit_messages="1000/10seconds",
+        presence_grace_seconds=0.3,
+        typing_timeout=0.5,
+        log_level="warning",
+    )
+
+
+@pytest.fixture
+def make_client(aiohttp_client: Callable[..., Any], settings: Settings) -> Callable[..., Any]:
+    """Build the real app with some settings changed, and a test client for it."""
+
+    async def make(**changes: Any) -> TestClient:
+        app = create_app(dataclasses.replace(settings, **changes))
+        return await aiohttp_client(app)
+
+    return make
+
+
+@pytest.fixture
+async def client(make_client: Callable[..., Any]) -> AsyncIterator[TestClient]:
+    yield await make_client()
+
+
+def app_of(client: TestClient) -> web.Application:
+    return client.server.app
+
+
+async def register(
+    client: TestClient, name: str = "Ann", email: str | None = None, password: str = PASSWORD
+) -> dict[str, Any]:
+    """Register a user; returns the response body ({user, token})."""
+    email = email or f"{name.lower()}-{uuid.uuid4().hex[:6]}@example.com"
+    resp = await client.post(
+        "/api/auth/register", json={"name": name, "email": email, "password": password}
+    )
+    assert resp.status == 201, await resp.text()
+    return await resp.json()
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
