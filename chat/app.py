@@ -19,9 +19,13 @@ from chat.realtime.namespace import ChatNamespace
 from chat.realtime.publisher import SocketPublisher
 from chat.realtime.server import ChatServer
 from chat.security import PasswordHasher, TokenCodec
+from chat.services.access import Access
 from chat.services.accounts import AccountService
 from chat.services.container import Services
+from chat.services.messages import MessageService
 from chat.services.presence import LocalLedger, PresenceService
+from chat.services.rooms import RoomService
+from chat.services.typing import TypingService
 from chat.services.users import UserService
 from chat.store import Store
 from config.settings import Settings
@@ -59,11 +63,17 @@ def build_services(settings: Settings, sio: ChatServer) -> Services:
         TokenCodec(settings.jwt_secret, settings.jwt_expires_in),
         publisher,
     )
+    users = UserService(store, presence)
+    access = Access(store)
+    typing = TypingService(access, publisher, settings.typing_timeout)
     return Services(
         store=store,
         accounts=accounts,
-        users=UserService(store, presence),
+        users=users,
         presence=presence,
+        rooms=RoomService(store, access, publisher, users),
+        messages=MessageService(store, access, publisher, limiter, typing),
+        typing=typing,
         limiter=limiter,
     )
 
@@ -113,6 +123,7 @@ def create_app(settings: Settings) -> web.Application:
         yield
         indexes.cancel()
         await namespace.close()
+        services.typing.close()
         await services.presence.close()
         await services.store.close()
 

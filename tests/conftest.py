@@ -80,3 +80,17 @@ async def register(
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+async def chat(
+    aiohttp_server: Callable[..., Any], aiohttp_client: Callable[..., Any], settings: Settings
+):
+    """The real app served on a loopback port, with a REST client and socket helpers."""
+    from tests.realtime import Chat
+
+    server = await aiohttp_server(create_app(settings))
+    rest = await aiohttp_client(server)
+    harness = Chat(server, rest)
+    yield harness
+    await harness.close()

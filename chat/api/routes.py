@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from chat.api import auth, health, users
+from chat.api import auth, health, messages, rooms, users
 
-ROUTE_TABLES: list[web.RouteTableDef] = [health.routes, auth.routes, users.routes]
+# Fixed paths (`/api/rooms/mine`) come before `{room_id}` patterns within each table.
+ROUTE_TABLES: list[web.RouteTableDef] = [
+    health.routes,
+    auth.routes,
+    users.routes,
+    messages.routes,
+    rooms.routes,
+]
 
 
 def add_routes(app: web.Application) -> list[web.AbstractRoute]:

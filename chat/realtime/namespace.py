@@ -24,7 +24,8 @@ from config.settings import Settings
 
 log = logging.getLogger("chat.realtime")
 
-Handler = Callable[[dict[str, Any], Any], Awaitable[dict[str, Any] | None]]
+State = dict[str, Any]
+Handler = Callable[[State, Any], Awaitable[dict[str, Any] | None]]
 
 
 def _token_from(environ: dict[str, Any], auth: Any, cookie_name: str) -> str | None:
@@ -48,7 +49,21 @@ class ChatNamespace(socketio.AsyncNamespace):
         self.settings = settings
         self._expiry: dict[str, asyncio.Task] = {}
         self._tasks: set[asyncio.Task] = set()
-        self.handlers: dict[str, Handler] = {"user-status": self.user_status}
+        self.handlers: dict[str, Handler] = {
+            "join-room": self.join_room,
+            "leave-room": self.leave_room,
+            "send-message": self.send_message,
+            "edit-message": self.edit_message,
+            "delete-message": self.delete_message,
+            "react-message": self.react_message,
+            "typing-start": self.typing_start,
+            "typing-stop": self.typing_stop,
+            "message-read": self.message_read,
+            "message-delivered": self.message_delivered,
+            "get-history": self.get_history,
+            "sync": self.sync,
+            "user-status": self.user_status,
+        }
 
     # -- dispatch -------------------------------------------------------------------------------
 
@@ -87,21 +102,19 @@ class ChatNamespace(socketio.AsyncNamespace):
         token = _token_from(environ, auth, self.settings.cookie_name)
         try:
             principal = await self.services.accounts.authenticate(token)
-            room_ids = await self.services.store.members.room_ids(principal.user_id)
+            room_ids = await self.services.rooms.room_ids(principal.user_id)
         except ChatError as exc:
             error = exc if exc.code != "INTERNAL" else Unauthorized()
             raise socketio.exceptions.ConnectionRefusedError(
                 error.message, error.to_dict()
             ) from None
         user_id = principal.user_id
-        await self.save_session(
-            sid,
-            {
-                "user_id": user_id,
-                "session_id": principal.session_id,
-                "name": principal.user["name"],
-            },
-        )
+        state = {
+            "user_id": user_id,
+            "session_id": principal.session_id,
+            "name": principal.user["name"],
+        }
+        await self.save_session(sid, state)
         for channel in (
             user_channel(user_id),
             session_channel(principal.session_id),
@@ -133,7 +146,10 @@ class ChatNamespace(socketio.AsyncNamespace):
             expiry.cancel()
         state = await self.get_session(sid)
         if state and "user_id" in state:
-            await self.services.presence.disconnected(state["user_id"], sid)
+            try:
+                await self.services.presence.disconnected(state["user_id"], sid)
+            except ChatError as exc:
+                log.warning("presence update on disconnect failed: %s", exc.message)
 
     async def close(self) -> None:
         for task in [*self._expiry.values(), *self._tasks]:
@@ -142,7 +158,88 @@ class ChatNamespace(socketio.AsyncNamespace):
 
     # -- events ---------------------------------------------------------------------------------
 
-    async def user_status(self, state: dict[str, Any], payload: Any) -> dict[str, Any]:
+    async def join_room(self, state: State, payload: Any) -> dict[str, Any]:
+        data = schemas.load(schemas.JoinPayload(), payload)
+        room = await self.services.rooms.join(
+            state["user_id"], data["roomId"], data.get("inviteCode")
+        )
+        return {"room": room}
+
+    async def leave_room(self, state: State, payload: Any) -> dict[str, Any]:
+        data = schemas.load(schemas.RoomRef(), payload)
+        await self.services.rooms.leave(state["user_id"], data["roomId"])
+        return {}
+
+    async def send_message(self, state: State, payload: Any) -> dict[str, Any]:
+        data = schemas.load(schemas.SendPayload(), payload)
+        message, _ = await self.services.messages.send(
+            state["user_id"],
+            data["roomId"],
+            data["text"],
+            client_id=data.get("clientId"),
+            reply_to=data.get("replyTo"),
+        )
+        return {"message": message}
+
+    async def edit_message(self, state: State, payload: Any) -> dict[str, Any]:
+        data = schemas.load(schemas.EditPayload(), payload)
+        message = await self.services.messages.edit(
+            state["user_id"], data["messageId"], data["text"]
+        )
+        return {"message": message}
+
+    async def delete_message(self, state: State, payload: Any) -> dict[str, Any]:
+        data = schemas.load(schemas.MessageRef(), payload)
+        await self.services.messages.delete(state["user_id"], data["messageId"])
+        return {}
+
+    async def react_message(self, state: State, payload: Any) -> dict[str, Any]:
+        data = schemas.load(schemas.ReactPayload(), payload)
+        reactions = await self.services.messages.react(
+            state["user_id"], data["messageId"], data["emoji"]
+        )
+        return {"reactions": reactions}
+
+    async def typing_start(self, state: State, payload: Any) -> dict[str, Any]:
+        data = schemas.load(schemas.RoomRef(), payload)
+        await self.services.typing.start(state["user_id"], state["name"], data["roomId"])
+        return {}
+
+    async def typing_stop(self, state: State, payload: Any) -> dict[str, Any]:
+        data = schemas.load(schemas.RoomRef(), payload)
+        await self.services.typing.stop(state["user_id"], data["roomId"], name=state["name"])
+        return {}
+
+    async def message_read(self, state: State, payload: Any) -> dict[str, Any]:
+        data = schemas.load(schemas.SeqPayload(), payload)
+        seq = await self.services.messages.mark(
+            state["user_id"], data["roomId"], data["seq"], "lastReadSeq"
+        )
+        return {"lastReadSeq": seq}
+
+    async def message_delivered(self, state: State, payload: Any) -> dict[str, Any]:
+        data = schemas.load(schemas.SeqPayload(), payload)
+        await self.services.messages.mark(
+            state["user_id"], data["roomId"], data["seq"], "lastDeliveredSeq"
+        )
+        return {}
+
+    async def get_history(self, state: State, payload: Any) -> dict[str, Any]:
+        data = schemas.load(schemas.HistoryPayload(), payload)
+        messages, more = await self.services.messages.history(
+            state["user_id"],
+            data["roomId"],
+            before=data.get("before"),
+            after=data.get("after"),
+            limit=data["limit"],
+        )
+        return {"messages": messages, "hasMore": more}
+
+    async def sync(self, state: State, payload: Any) -> dict[str, Any]:
+        data = schemas.load(schemas.SyncPayload(), payload)
+        return {"rooms": await self.services.messages.sync(state["user_id"], data["rooms"])}
+
+    async def user_status(self, state: State, payload: Any) -> dict[str, Any]:
         data = schemas.load(schemas.StatusPayload(), payload)
         await self.services.users.set_status(state["user_id"], data["status"])
         return {}

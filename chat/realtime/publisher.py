@@ -29,9 +29,12 @@ class SocketPublisher:
         ]
         if not channels:
             return
-        skip = None if echo else origin_sid.get()
+        skip: list[str] = [sid for u in audience.skip_users for sid in self._sids(user_channel(u))]
+        origin = origin_sid.get()
+        if not echo and origin is not None:
+            skip.append(origin)
         # One emit for all channels: the manager encodes once and reaches each socket once.
-        await self.sio.emit(event, payload, to=channels, skip_sid=skip, namespace=NAMESPACE)
+        await self.sio.emit(event, payload, to=channels, skip_sid=skip or None, namespace=NAMESPACE)
 
     def _sids(self, channel: str) -> list[str]:
         return [sid for sid, _ in self.sio.manager.get_participants(NAMESPACE, channel)]

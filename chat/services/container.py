@@ -6,7 +6,10 @@ from dataclasses import dataclass
 
 from chat.ratelimit import RateLimiter
 from chat.services.accounts import AccountService
+from chat.services.messages import MessageService
 from chat.services.presence import PresenceService
+from chat.services.rooms import RoomService
+from chat.services.typing import TypingService
 from chat.services.users import UserService
 from chat.store import Store
 
@@ -17,4 +20,7 @@ class Services:
     accounts: AccountService
     users: UserService
     presence: PresenceService
+    rooms: RoomService
+    messages: MessageService
+    typing: TypingService
     limiter: RateLimiter

@@ -12,10 +12,12 @@ from typing import Any, Protocol
 
 @dataclass(frozen=True)
 class Audience:
-    """Who receives an event: everyone subscribed to some rooms, and some users' sockets."""
+    """Who receives an event: everyone subscribed to some rooms, and some users' sockets,
+    less every socket of `skip_users`."""
 
     rooms: tuple[str, ...] = ()
     users: tuple[str, ...] = ()
+    skip_users: tuple[str, ...] = ()
 
     @classmethod
     def room(cls, room_id: str) -> Audience:

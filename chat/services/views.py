@@ -38,3 +38,77 @@ def user_view(doc: Doc, online: bool, *, own: bool = False) -> Doc:
 
 def sender_view(doc: Doc) -> Doc:
     return {"id": doc["_id"], "name": doc["name"], "avatarUrl": doc.get("avatarUrl")}
+
+
+def room_view(
+    room: Doc,
+    member: Doc | None = None,
+    *,
+    unread: int | None = None,
+    peer: Doc | None = None,
+) -> Doc:
+    """A room as a viewer sees it: with their role and pointers if they are a member."""
+    view = {
+        "id": room["_id"],
+        "type": room["type"],
+        "name": room["name"],
+        "description": room.get("description", ""),
+        "ownerId": room.get("ownerId"),
+        "memberCount": room.get("memberCount", 0),
+        "lastSeq": room.get("lastSeq", 0),
+        "lastMessage": room.get("lastMessage"),
+        "createdAt": iso(room["createdAt"]),
+        "updatedAt": iso(room["updatedAt"]),
+    }
+    if member is not None:
+        view["myRole"] = member["role"]
+        view["lastReadSeq"] = member.get("lastReadSeq", 0)
+        if room["type"] == "private" and member["role"] in ("owner", "admin"):
+            view["inviteCode"] = room.get("inviteCode")
+    if unread is not None:
+        view["unreadCount"] = unread
+    if peer is not None:
+        view["peer"] = peer
+    return view
+
+
+def reactions_view(rows: list[Doc]) -> list[Doc]:
+    """Reaction rows of one message, grouped by emoji in order of first use."""
+    grouped: dict[str, list[str]] = {}
+    for row in rows:
+        grouped.setdefault(row["emoji"], []).append(row["userId"])
+    return [{"emoji": e, "count": len(ids), "userIds": ids} for e, ids in grouped.items()]
+
+
+def message_view(msg: Doc, sender: Doc | None, reactions: list[Doc] | None = None) -> Doc:
+    return {
+        "id": msg["_id"],
+        "roomId": msg["roomId"],
+        "seq": msg["seq"],
+        "sender": sender_view(sender)
+        if sender
+        else {"id": msg["senderId"], "name": "Deleted user", "avatarUrl": None},
+        "type": msg["type"],
+        "text": msg.get("text", ""),
+        "attachments": msg.get("attachments", []),
+        "replyTo": msg.get("replyTo"),
+        "reactions": reactions or [],
+        "clientId": msg.get("clientId"),
+        "createdAt": iso(msg["createdAt"]),
+        "editedAt": iso(msg.get("editedAt")),
+        "deletedAt": iso(msg.get("deletedAt")),
+    }
+
+
+def last_message_summary(msg: Doc, sender: Doc | None) -> Doc:
+    """What a room listing shows of its newest message."""
+    return {
+        "id": msg["_id"],
+        "seq": msg["seq"],
+        "type": msg["type"],
+        "text": msg.get("text", "")[:200],
+        "senderId": msg["senderId"],
+        "senderName": sender["name"] if sender else None,
+        "createdAt": iso(msg["createdAt"]),
+        "deleted": "deletedAt" in msg,
+    }

@@ -1,0 +1,260 @@
+"""Messages: send (ordered, idempotent, acked after the write), history, sync, edit, delete, react."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+from chat.errors import Forbidden, NotFound, ValidationFailed
+from chat.ratelimit import RateLimiter
+from chat.services.access import MANAGERS, Access
+from chat.services.events import Audience, Publisher
+from chat.services.typing import TypingService
+from chat.services.views import iso, last_message_summary, message_view, reactions_view
+from chat.store import Store, new_id, now_ms
+from chat.store.base import is_id
+
+Doc = dict[str, Any]
+
+SYNC_PAGE = 100
+
+# Called with a deleted message's attachments so their stored files go too.
+FilesDeleter = Callable[[list[Doc]], Awaitable[None]]
+
+
+class RoomLocks:
+    """One lock per room, so seq order, write order and broadcast order agree on this node."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._waiting: dict[str, int] = {}
+
+    @contextlib.asynccontextmanager
+    async def hold(self, room_id: str) -> AsyncIterator[None]:
+        lock = self._locks.setdefault(room_id, asyncio.Lock())
+        self._waiting[room_id] = self._waiting.get(room_id, 0) + 1
+        try:
+            async with lock:
+                yield
+        finally:
+            self._waiting[room_id] -= 1
+            if not self._waiting[room_id]:  # nobody else queued: forget the lock
+                del self._waiting[room_id], self._locks[room_id]
+
+
+class MessageService:
+    def __init__(
+        self,
+        store: Store,
+        access: Access,
+        publisher: Publisher,
+        limiter: RateLimiter,
+        typing: TypingService,
+    ):
+        self.store = store
+        self.access = access
+        self.publisher = publisher
+        self.limiter = limiter
+        self.typing = typing
+        self.files_deleter: FilesDeleter | None = None
+        self._locks = RoomLocks()
+
+    # -- views ----------------------------------------------------------------------------------
+
+    async def views(self, docs: list[Doc]) -> list[Doc]:
+        """Message documents with their senders and reactions, two queries for the whole page."""
+        if not docs:
+            return []
+        senders = {
+            u["_id"]: u for u in await self.store.users.many(list({d["senderId"] for d in docs}))
+        }
+        rows = await self.store.reactions.for_messages([d["_id"] for d in docs])
+        by_message: dict[str, list[Doc]] = {}
+        for row in rows:
+            by_message.setdefault(row["messageId"], []).append(row)
+        return [
+            message_view(
+                d, senders.get(d["senderId"]), reactions_view(by_message.get(d["_id"], []))
+            )
+            for d in docs
+        ]
+
+    async def view(self, doc: Doc) -> Doc:
+        return (await self.views([doc]))[0]
+
+    # -- sending --------------------------------------------------------------------------------
+
+    async def send(
+        self,
+        user_id: str,
+        room_id: str,
+        text: str,
+        *,
+        client_id: str | None = None,
+        reply_to: str | None = None,
+        kind: str = "text",
+        attachments: list[Doc] | None = None,
+    ) -> tuple[Doc, bool]:
+        """Store, then broadcast, a message. Returns (message, created); a repeated clientId
+        returns the first message with created False and broadcasts nothing."""
+        if client_id is not None:
+            existing = await self.store.messages.by_client_id(user_id, client_id)
+            if existing is not None:
+                return await self.view(existing), False
+        await self.access.writable(user_id, room_id)
+        await self.limiter.hit("messages", user_id, room_id)
+        if reply_to is not None:
+            target = await self.store.messages.get(reply_to)
+            if target is None or target["roomId"] != room_id:
+                raise ValidationFailed("replyTo must be a message in this room")
+        sender = await self.store.users.get(user_id)
+        doc: Doc = {
+            "_id": new_id(),
+            "roomId": room_id,
+            "senderId": user_id,
+            "type": kind,
+            "text": text,
+            "attachments": attachments or [],
+            "fileBytes": sum(a.get("size", 0) for a in attachments or []),
+        }
+        if reply_to is not None:
+            doc["replyTo"] = reply_to
+        if client_id is not None:
+            doc["clientId"] = client_id
+        async with self._locks.hold(room_id):
+            seq = await self.store.rooms.next_seq(room_id)
+            if seq is None:
+                raise NotFound("Room not found")
+            doc["seq"] = seq
+            doc["createdAt"] = now_ms()
+            if not await self.store.messages.insert(doc):
+                # The same clientId won a race on another socket or node: answer with its message.
+                first = await self.store.messages.by_client_id(user_id, client_id or "")
+                if first is None:
+                    raise NotFound("Message not found")
+                return await self.view(first), False
+            view = message_view(doc, sender, [])
+            await self.publisher.publish("new-message", view, Audience.room(room_id), echo=False)
+        await self.store.rooms.set_last_message(
+            room_id, seq, last_message_summary(doc, sender), doc["createdAt"]
+        )
+        await self.store.members.advance(room_id, user_id, "lastReadSeq", seq)
+        await self.typing.stop(user_id, room_id, quiet_if_idle=True)
+        return view, True
+
+    # -- reading --------------------------------------------------------------------------------
+
+    async def history(
+        self, user_id: str, room_id: str, *, before: int | None, after: int | None, limit: int
+    ) -> tuple[list[Doc], bool]:
+        await self.access.readable(user_id, room_id)
+        docs, more = await self.store.messages.page(
+            room_id, before=before, after=after, limit=limit
+        )
+        return await self.views(docs), more
+
+    async def sync(self, user_id: str, last_seen: dict[str, int]) -> list[Doc]:
+        """For each room, what came after the last seq the client saw, oldest first."""
+        result = []
+        for room_id, seq in last_seen.items():
+            try:
+                messages, more = await self.history(
+                    user_id, room_id, before=None, after=seq, limit=SYNC_PAGE
+                )
+            except NotFound as exc:
+                result.append(
+                    {"roomId": room_id, "messages": [], "hasMore": False, "error": exc.to_dict()}
+                )
+                continue
+            result.append({"roomId": room_id, "messages": messages, "hasMore": more})
+        return result
+
+    async def search(self, user_id: str, text: str, room_id: str | None, limit: int) -> list[Doc]:
+        rooms = await self.store.members.room_ids(user_id)
+        if room_id is not None:
+            if room_id not in rooms:
+                raise NotFound("Room not found")
+            rooms = [room_id]
+        return await self.views(await self.store.messages.search(rooms, text, limit))
+
+    # -- changing -------------------------------------------------------------------------------
+
+    async def _message(self, message_id: str) -> Doc:
+        msg = await self.store.messages.get(message_id) if is_id(message_id) else None
+        if msg is None:
+            raise NotFound("Message not found")
+        return msg
+
+    async def edit(self, user_id: str, message_id: str, text: str) -> Doc:
+        msg = await self._message(message_id)
+        await self.access.writable(user_id, msg["roomId"])
+        if msg["senderId"] != user_id:
+            raise Forbidden("Only the sender may edit a message")
+        if "deletedAt" in msg:
+            raise NotFound("Message not found")
+        if msg["type"] == "system":
+            raise Forbidden("System messages cannot be edited")
+        updated = await self.store.messages.update(message_id, {"text": text, "editedAt": now_ms()})
+        if updated is None:
+            raise NotFound("Message not found")
+        view = await self.view(updated)
+        await self._refresh_last(updated)
+        await self.publisher.publish("message-updated", view, Audience.room(msg["roomId"]))
+        return view
+
+    async def delete(self, user_id: str, message_id: str) -> None:
+        msg = await self._message(message_id)
+        _, member = await self.access.writable(user_id, msg["roomId"])
+        if msg["senderId"] != user_id and member["role"] not in MANAGERS:
+            raise Forbidden("Only the sender or the room's owner or admins may delete a message")
+        if "deletedAt" in msg:
+            return
+        tombstone = {"text": "", "attachments": [], "fileBytes": 0, "deletedAt": now_ms()}
+        updated = await self.store.messages.update(message_id, tombstone)
+        await self.store.reactions.delete_message(message_id)
+        if self.files_deleter is not None and msg.get("attachments"):
+            await self.files_deleter(msg["attachments"])
+        if updated is not None:
+            await self._refresh_last(updated)
+        payload = {"messageId": message_id, "roomId": msg["roomId"], "seq": msg["seq"]}
+        await self.publisher.publish("message-deleted", payload, Audience.room(msg["roomId"]))
+
+    async def _refresh_last(self, msg: Doc) -> None:
+        sender = await self.store.users.get(msg["senderId"])
+        await self.store.rooms.refresh_last_message(
+            msg["roomId"], msg["seq"], last_message_summary(msg, sender)
+        )
+
+    async def react(self, user_id: str, message_id: str, emoji: str) -> list[Doc]:
+        msg = await self._message(message_id)
+        await self.access.writable(user_id, msg["roomId"])
+        if "deletedAt" in msg:
+            raise NotFound("Message not found")
+        await self.store.reactions.toggle(message_id, msg["roomId"], user_id, emoji)
+        reactions = reactions_view(await self.store.reactions.for_messages([message_id]))
+        payload = {"messageId": message_id, "roomId": msg["roomId"], "reactions": reactions}
+        await self.publisher.publish("reaction-updated", payload, Audience.room(msg["roomId"]))
+        return reactions
+
+    # -- receipts -------------------------------------------------------------------------------
+
+    async def mark(self, user_id: str, room_id: str, seq: int, pointer: str) -> int:
+        """Move the read or delivered pointer forward (never back, never past the last message)."""
+        room, member = await self.access.writable(user_id, room_id)
+        seq = min(seq, room.get("lastSeq", 0))
+        before = member.get(pointer, 0)
+        updated = await self.store.members.advance(room_id, user_id, pointer, seq)
+        now = (updated or member).get(pointer, 0)
+        if now > before:
+            if pointer == "lastReadSeq":
+                event, payload = "message-read-receipt", {
+                    "roomId": room_id, "userId": user_id, "seq": now, "readAt": iso(now_ms()),
+                }  # fmt: skip
+            else:
+                event, payload = "message-delivery-receipt", {
+                    "roomId": room_id, "userId": user_id, "seq": now,
+                }  # fmt: skip
+            await self.publisher.publish(event, payload, Audience.room(room_id))
+        return now

@@ -1,0 +1,65 @@
+"""Typing indicators: announced on change only, expired after TYPING_TIMEOUT, stopped by a send."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from chat.services.access import Access
+from chat.services.events import Audience, Publisher
+
+log = logging.getLogger("chat.typing")
+
+
+class TypingService:
+    def __init__(self, access: Access, publisher: Publisher, timeout: float):
+        self.access = access
+        self.publisher = publisher
+        self.timeout = timeout
+        # (room, user) -> the timer that will announce them stopped. Present = typing.
+        self._typing: dict[tuple[str, str], asyncio.TimerHandle] = {}
+        self._tasks: set[asyncio.Task] = set()
+
+    async def start(self, user_id: str, name: str, room_id: str) -> None:
+        await self.access.member_of(user_id, room_id)
+        key = (room_id, user_id)
+        timer = self._typing.pop(key, None)
+        loop = asyncio.get_running_loop()
+        self._typing[key] = loop.call_later(self.timeout, self._expire, key, name)
+        if timer is not None:
+            # Already typing: only the timer moves. Repeats (and floods) cost nothing downstream.
+            timer.cancel()
+            return
+        await self._announce(room_id, user_id, name, True)
+
+    async def stop(
+        self, user_id: str, room_id: str, *, name: str = "", quiet_if_idle: bool = False
+    ) -> None:
+        if not quiet_if_idle:
+            await self.access.member_of(user_id, room_id)
+        timer = self._typing.pop((room_id, user_id), None)
+        if timer is None:
+            return
+        timer.cancel()
+        await self._announce(room_id, user_id, name, False)
+
+    def _expire(self, key: tuple[str, str], name: str) -> None:
+        if self._typing.pop(key, None) is None:
+            return
+        task = asyncio.ensure_future(self._announce(key[0], key[1], name, False))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _announce(self, room_id: str, user_id: str, name: str, typing: bool) -> None:
+        payload = {"roomId": room_id, "userId": user_id, "name": name, "isTyping": typing}
+        # To the room, but not to the typist's own sockets.
+        await self.publisher.publish(
+            "user-typing", payload, Audience(rooms=(room_id,), skip_users=(user_id,))
+        )
+
+    def close(self) -> None:
+        for timer in self._typing.values():
+            timer.cancel()
+        self._typing.clear()
+        for task in self._tasks:
+            task.cancel()

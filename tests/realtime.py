@@ -1,0 +1,138 @@
+"""Helpers for tests that talk to a served app: REST users and real python-socketio clients."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import socketio
+from aiohttp.test_utils import TestClient, TestServer
+
+from tests.conftest import ORIGIN, PASSWORD, bearer
+
+
+@dataclass
+class User:
+    id: str
+    name: str
+    email: str
+    token: str
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return bearer(self.token)
+
+
+@dataclass
+class Peer:
+    """A connected python-socketio client that records every event it receives."""
+
+    sio: socketio.AsyncClient
+    user: User | None = None
+    events: list[tuple[str, Any]] = field(default_factory=list)
+
+    def got(self, event: str) -> list[Any]:
+        return [data for name, data in self.events if name == event]
+
+    async def call(self, event: str, *payload: Any, timeout: float = 10) -> Any:
+        return (
+            await self.sio.call(event, *payload, timeout=timeout)
+            if payload
+            else await self.sio.call(event, timeout=timeout)
+        )
+
+    async def wait_for(
+        self, event: str, match: Callable[[Any], bool] = lambda _: True, timeout: float = 5
+    ) -> Any:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for data in self.got(event):
+                if match(data):
+                    return data
+            await asyncio.sleep(0.02)
+        raise AssertionError(f"no {event!r} matching within {timeout}s; got {self.events[-10:]}")
+
+    async def close(self) -> None:
+        if self.sio.connected:
+            await self.sio.disconnect()
+
+
+@dataclass
+class Chat:
+    """A served app, a REST client for it, and the sockets opened in a test."""
+
+    server: TestServer
+    rest: TestClient
+    peers: list[Peer] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.server.host}:{self.server.port}"
+
+    async def user(self, name: str = "User") -> User:
+        email = f"{name.lower()}-{uuid.uuid4().hex[:8]}@example.com"
+        resp = await self.rest.post(
+            "/api/auth/register", json={"name": name, "email": email, "password": PASSWORD}
+        )
+        assert resp.status == 201, await resp.text()
+        body = await resp.json()
+        self.rest.session.cookie_jar.clear()
+        return User(body["user"]["id"], name, email, body["token"])
+
+    async def api(self, method: str, path: str, user: User, **kw: Any) -> tuple[int, Any]:
+        resp = await self.rest.request(method, path, headers=user.auth, **kw)
+        data = await resp.json() if resp.content_type == "application/json" else None
+        return resp.status, data
+
+    async def socket(
+        self,
+        user: User | None = None,
+        *,
+        auth: Any = None,
+        headers: dict[str, str] | None = None,
+        transports: list[str] | None = None,
+    ) -> Peer:
+        peer = Peer(socketio.AsyncClient(reconnection=False), user)
+
+        @peer.sio.on("*")
+        async def record(event: str, data: Any = None) -> None:
+            peer.events.append((event, data))
+
+        if auth is None and user is not None:
+            auth = {"token": user.token}
+        await peer.sio.connect(
+            self.url,
+            auth=auth,
+            headers=headers or {},
+            transports=transports or ["websocket"],
+            wait_timeout=5,
+        )
+        self.peers.append(peer)
+        return peer
+
+    async def room(self, owner: User, kind: str = "public", name: str = "Room") -> dict[str, Any]:
+        status, body = await self.api(
+            "POST", "/api/rooms", owner, json={"name": name, "type": kind}
+        )
+        assert status == 201, body
+        return body["room"]
+
+    async def join(self, user: User, room: dict[str, Any]) -> None:
+        if room["type"] == "private":
+            status, body = await self.api(
+                "POST", "/api/rooms/join", user, json={"inviteCode": room["inviteCode"]}
+            )
+        else:
+            status, body = await self.api("POST", f"/api/rooms/{room['id']}/join", user, json={})
+        assert status == 200, body
+
+    async def close(self) -> None:
+        for peer in self.peers:
+            await peer.close()
+
+
+__all__ = ["ORIGIN", "Chat", "Peer", "User"]
