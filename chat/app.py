@@ -119,9 +119,11 @@ def create_app(settings: Settings) -> web.Application:
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         indexes = asyncio.create_task(_indexes_until_done(services.store))
+        watchdog = asyncio.create_task(sio.watch_queues(settings.socket_queue_limit))
         await asyncio.wait([indexes], timeout=settings.db_timeout_ms / 1000 + 1)
         yield
         indexes.cancel()
+        watchdog.cancel()
         await namespace.close()
         services.typing.close()
         await services.presence.close()

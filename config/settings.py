@@ -57,6 +57,7 @@ class Settings:
     log_level: str = "info"
     log_format: str = "console"
     trust_proxy: bool = False
+    socket_queue_limit: int = 2000
     db_timeout_ms: int = 2000
 
     @property
@@ -166,4 +167,5 @@ def load_settings(
         log_level=get("LOG_LEVEL", "info").lower() or "info",
         log_format=log_format,
         trust_proxy=_bool("TRUST_PROXY", get("TRUST_PROXY")),
+        socket_queue_limit=int(_number("SOCKET_QUEUE_LIMIT", get("SOCKET_QUEUE_LIMIT", "2000"))),
     )

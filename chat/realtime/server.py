@@ -1,7 +1,9 @@
-"""The python-socketio server, refusing binary packets before it buffers any attachment."""
+"""The python-socketio server: refuses binary packets, and cuts off sockets that stop reading."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from typing import Any
 
@@ -14,7 +16,8 @@ _BINARY_TYPES = ("5", "6")
 
 
 class ChatServer(socketio.AsyncServer):
-    """AsyncServer that disconnects a client announcing binary attachments (files go over REST)."""
+    """AsyncServer that disconnects a client announcing binary attachments (files go over REST)
+    and, through `watch_queues`, any client whose outgoing queue backs up past a bound."""
 
     async def _handle_eio_message(self, eio_sid: str, data: Any) -> None:
         if isinstance(data, bytes) or (isinstance(data, str) and data[:1] in _BINARY_TYPES):
@@ -22,3 +25,24 @@ class ChatServer(socketio.AsyncServer):
             await self.eio.disconnect(eio_sid)
             return
         await super()._handle_eio_message(eio_sid, data)
+
+    async def watch_queues(self, max_packets: int, every: float = 0.5) -> None:
+        """Forever: drop any connection with more than `max_packets` packets waiting to go out."""
+        while True:
+            await asyncio.sleep(every)
+            for eio_sid, sock in list(self.eio.sockets.items()):
+                if sock.closed or sock.queue.qsize() <= max_packets:
+                    continue
+                log.warning(
+                    "outgoing queue over %d packets: disconnecting a client that stopped reading",
+                    max_packets,
+                    extra={"eio_sid": eio_sid},
+                )
+                # abort: no goodbye packet, since it would only queue behind the backlog.
+                await sock.close(wait=False, abort=True)
+                while not sock.queue.empty():  # free the backlog now
+                    sock.queue.get_nowait()
+                    sock.queue.task_done()
+                with contextlib.suppress(asyncio.QueueFull):
+                    sock.queue.put_nowait(None)  # lets the writer task end
+                self.eio.sockets.pop(eio_sid, None)
