@@ -92,22 +92,7 @@ class RoomService:
     # -- changes --------------------------------------------------------------------------------
 
     async def create(self, user_id: str, name: str, description: str, kind: str) -> Doc:
-        now = now_ms()
-        room = {
-            "_id": new_id(),
-            "type": kind,
-            "name": name,
-            "nameKey": name.lower(),
-            "description": description,
-            "ownerId": user_id,
-            "memberCount": 0,
-            "lastSeq": 0,
-            "lastMessageSeq": 0,
-            "lastMessage": None,
-            "createdAt": now,
-            "updatedAt": now,
-            "lastActivityAt": now,
-        }
+        room = _new_room(kind, name, description, user_id)
         if kind == "private":
             room["inviteCode"] = random_code()
         await self.store.rooms.insert(room)
@@ -273,23 +258,10 @@ class RoomService:
         key = ":".join(pair)
         room = await self.store.rooms.by_direct_key(key)
         if room is None:
-            now = now_ms()
             candidate = {
-                "_id": new_id(),
-                "type": "direct",
-                "name": "",
-                "nameKey": "",
-                "description": "",
-                "ownerId": user_id,
-                "memberCount": 0,
-                "lastSeq": 0,
-                "lastMessageSeq": 0,
-                "lastMessage": None,
+                **_new_room("direct", "", "", user_id),
                 "directKey": key,
                 "directUsers": pair,
-                "createdAt": now,
-                "updatedAt": now,
-                "lastActivityAt": now,
             }
             created = await self.store.rooms.insert(candidate)
             room = candidate if created else await self.store.rooms.by_direct_key(key)
@@ -302,3 +274,22 @@ class RoomService:
             if created:
                 await self._announce_room("room-created", room)
         return await self.view_for(room, user_id)
+
+
+def _new_room(kind: str, name: str, description: str, owner_id: str) -> Doc:
+    now = now_ms()
+    return {
+        "_id": new_id(),
+        "type": kind,
+        "name": name,
+        "nameKey": name.lower(),
+        "description": description,
+        "ownerId": owner_id,
+        "memberCount": 0,
+        "lastSeq": 0,
+        "lastMessageSeq": 0,  # present from the start: the last-message guard compares with it
+        "lastMessage": None,
+        "createdAt": now,
+        "updatedAt": now,
+        "lastActivityAt": now,
+    }
