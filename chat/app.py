@@ -14,6 +14,8 @@ from chat.api import middlewares
 from chat.api.keys import SERVICES, SETTINGS, STARTED_AT
 from chat.api.routes import add_routes
 from chat.errors import Unavailable
+from chat.media.cloudinary_storage import CloudinaryStorage
+from chat.media.storage import LocalStorage, Storage
 from chat.ratelimit import RateLimiter
 from chat.realtime.namespace import ChatNamespace
 from chat.realtime.publisher import SocketPublisher
@@ -22,6 +24,7 @@ from chat.security import PasswordHasher, TokenCodec
 from chat.services.access import Access
 from chat.services.accounts import AccountService
 from chat.services.container import Services
+from chat.services.media import MB, Limits, MediaService
 from chat.services.messages import MessageService
 from chat.services.presence import LocalLedger, PresenceService
 from chat.services.rooms import RoomService
@@ -66,16 +69,29 @@ def build_services(settings: Settings, sio: ChatServer) -> Services:
     users = UserService(store, presence)
     access = Access(store)
     typing = TypingService(access, publisher, settings.typing_timeout)
+    rooms = RoomService(store, access, publisher, users)
+    messages = MessageService(store, access, publisher, limiter, typing)
+    media = MediaService(store, build_storage(settings), access, messages, Limits(
+        image_bytes=int(settings.max_image_mb * MB), file_bytes=int(settings.max_file_mb * MB)))  # fmt: skip
+    rooms.files_cleaner = media.delete_room_files
     return Services(
         store=store,
         accounts=accounts,
         users=users,
         presence=presence,
-        rooms=RoomService(store, access, publisher, users),
-        messages=MessageService(store, access, publisher, limiter, typing),
+        rooms=rooms,
+        messages=messages,
         typing=typing,
+        media=media,
         limiter=limiter,
     )
+
+
+def build_storage(settings: Settings) -> Storage:
+    """Cloudinary when it is configured, else the local uploads folder."""
+    if settings.cloudinary_url:
+        return CloudinaryStorage(settings.cloudinary_url)
+    return LocalStorage(settings.uploads_path)
 
 
 async def _indexes_until_done(store: Store) -> None:

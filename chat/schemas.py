@@ -135,6 +135,19 @@ class MessageSearchQuery(Strict):
     limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
 
 
+class UploadFields(Strict):
+    _raw = frozenset({"text"})
+    roomId = Id()  # noqa: N815
+    text = Text(0, 4000, load_default="")
+    clientId = Text(1, 100)  # noqa: N815
+
+
+class MediaQuery(Strict):
+    kind = fields.String(validate=validate.OneOf(["image", "file"]))
+    before = fields.Integer(validate=_SEQ)
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=100))
+
+
 # --- Socket.IO payloads -------------------------------------------------------------------------
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from chat.api import auth, health, messages, rooms, users
+from chat.api import auth, health, messages, rooms, uploads, users
 
 # Fixed paths (`/api/rooms/mine`) come before `{room_id}` patterns within each table.
 ROUTE_TABLES: list[web.RouteTableDef] = [
@@ -13,6 +13,7 @@ ROUTE_TABLES: list[web.RouteTableDef] = [
     users.routes,
     messages.routes,
     rooms.routes,
+    uploads.routes,
 ]
 
 

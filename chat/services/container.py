@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from chat.ratelimit import RateLimiter
 from chat.services.accounts import AccountService
+from chat.services.media import MediaService
 from chat.services.messages import MessageService
 from chat.services.presence import PresenceService
 from chat.services.rooms import RoomService
@@ -23,4 +24,5 @@ class Services:
     rooms: RoomService
     messages: MessageService
     typing: TypingService
+    media: MediaService
     limiter: RateLimiter

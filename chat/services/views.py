@@ -90,7 +90,7 @@ def message_view(msg: Doc, sender: Doc | None, reactions: list[Doc] | None = Non
         else {"id": msg["senderId"], "name": "Deleted user", "avatarUrl": None},
         "type": msg["type"],
         "text": msg.get("text", ""),
-        "attachments": msg.get("attachments", []),
+        "attachments": [attachment_view(a) for a in msg.get("attachments", [])],
         "replyTo": msg.get("replyTo"),
         "reactions": reactions or [],
         "clientId": msg.get("clientId"),
@@ -112,3 +112,11 @@ def last_message_summary(msg: Doc, sender: Doc | None) -> Doc:
         "createdAt": iso(msg["createdAt"]),
         "deleted": "deletedAt" in msg,
     }
+
+
+PUBLIC_ATTACHMENT_FIELDS = ("url", "name", "mimeType", "size", "width", "height")
+
+
+def attachment_view(doc: Doc) -> Doc:
+    """An attachment without its storage bookkeeping (key, backend)."""
+    return {k: doc[k] for k in PUBLIC_ATTACHMENT_FIELDS if k in doc}

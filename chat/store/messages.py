@@ -51,6 +51,7 @@ class MessageRepo:
         after: int | None = None,
         limit: int = 50,
         types: list[str] | None = None,
+        live_only: bool = False,
     ) -> tuple[list[Doc], bool]:
         """Up to `limit` messages ascending by seq, and whether more lie beyond the page.
 
@@ -67,6 +68,8 @@ class MessageRepo:
             query["seq"] = bounds
         if types:
             query["type"] = {"$in": types}
+        if live_only:
+            query["deletedAt"] = None  # tombstones are left out
         direction = ASCENDING if after is not None else DESCENDING
         docs = await self.c.find(query).sort("seq", direction).limit(limit + 1).to_list()
         has_more = len(docs) > limit

@@ -1,0 +1,1 @@
+"""Uploaded files: deciding what a file is from its bytes, and where it is kept."""
