@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import io
+import logging
 import secrets
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+import cloudinary.exceptions
 import cloudinary.uploader
 
+from chat.errors import Unavailable
 from chat.media.sniff import Detected
 from chat.media.storage import Stored
+
+log = logging.getLogger("chat.media")
 
 
 def parse_cloudinary_url(url: str) -> dict[str, str]:
@@ -51,17 +56,21 @@ class CloudinaryStorage:
         public_id = f"{self.folder}/{secrets.token_urlsafe(16)}"
         if resource_type == "raw":
             public_id += f".{detected.ext}"  # raw files keep their extension in the id
-        # The SDK blocks (urllib3): keep it off the event loop.
-        result = await asyncio.to_thread(
-            cloudinary.uploader.upload,
-            io.BytesIO(data),
-            public_id=public_id,
-            resource_type=resource_type,
-            overwrite=False,
-            unique_filename=False,
-            filename=f"upload.{detected.ext}",
-            **self.options,
-        )
+        try:
+            # The SDK blocks (urllib3): keep it off the event loop.
+            result = await asyncio.to_thread(
+                cloudinary.uploader.upload,
+                io.BytesIO(data),
+                public_id=public_id,
+                resource_type=resource_type,
+                overwrite=False,
+                unique_filename=False,
+                filename=f"upload.{detected.ext}",
+                **self.options,
+            )
+        except cloudinary.exceptions.Error as exc:
+            log.error("Cloudinary refused an upload: %s", exc)
+            raise Unavailable("File storage is unavailable") from None
         return Stored(
             url=result["secure_url"],
             key=result["public_id"],
@@ -70,10 +79,12 @@ class CloudinaryStorage:
         )
 
     async def delete(self, key: str, resource_type: str) -> None:
-        await asyncio.to_thread(
+        result = await asyncio.to_thread(
             cloudinary.uploader.destroy,
             key,
             resource_type=resource_type or "image",
             invalidate=True,
             **self.options,
         )
+        if result.get("result") not in ("ok", "not found"):
+            raise OSError(f"Cloudinary did not delete {key}: {result}")
