@@ -17,6 +17,7 @@ from chat.errors import Unavailable
 from chat.media.cloudinary_storage import CloudinaryStorage
 from chat.media.storage import LocalStorage, Storage
 from chat.ratelimit import RateLimiter
+from chat.realtime.managers import ChatManager, ChatRedisManager
 from chat.realtime.namespace import ChatNamespace
 from chat.realtime.publisher import SocketPublisher
 from chat.realtime.server import ChatServer
@@ -26,11 +27,12 @@ from chat.services.accounts import AccountService
 from chat.services.container import Services
 from chat.services.media import MB, Limits, MediaService
 from chat.services.messages import MessageService
-from chat.services.presence import LocalLedger, PresenceService
+from chat.services.presence import Ledger, LocalLedger, PresenceService
 from chat.services.rooms import RoomService
 from chat.services.typing import TypingService
 from chat.services.users import UserService
 from chat.store import Store
+from chat.store.presence_redis import RedisLedger
 from config.settings import Settings
 
 log = logging.getLogger("chat")
@@ -57,9 +59,17 @@ def build_services(settings: Settings, sio: ChatServer) -> Services:
             "auth": settings.rate_limit_auth,
             "api": settings.rate_limit_api,
             "messages": settings.rate_limit_messages,
-        }
+        },
+        redis_url=settings.redis_url,
     )
-    presence = PresenceService(store, publisher, settings.presence_grace_seconds, LocalLedger())
+    ledger: Ledger = (
+        RedisLedger(
+            settings.redis_url, settings.presence_ttl_seconds, settings.presence_grace_seconds
+        )
+        if settings.redis_url
+        else LocalLedger()
+    )
+    presence = PresenceService(store, publisher, settings.presence_grace_seconds, ledger)
     accounts = AccountService(
         store,
         PasswordHasher(settings.bcrypt_rounds),
@@ -119,6 +129,9 @@ def create_app(settings: Settings) -> web.Application:
 
     sio = ChatServer(
         async_mode="aiohttp",
+        client_manager=ChatRedisManager(settings.redis_url)
+        if settings.redis_url
+        else ChatManager(),
         cors_allowed_origins=_origin_checker(settings),
         cors_credentials=True,
         max_http_buffer_size=MAX_PACKET_BYTES,
@@ -135,14 +148,22 @@ def create_app(settings: Settings) -> web.Application:
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         indexes = asyncio.create_task(_indexes_until_done(services.store))
-        watchdog = asyncio.create_task(sio.watch_queues(settings.socket_queue_limit))
+        background = [asyncio.create_task(sio.watch_queues(settings.socket_queue_limit))]
+        ledger = services.presence.ledger
+        if isinstance(ledger, RedisLedger):
+            background.append(asyncio.create_task(ledger.heartbeat_forever()))
+            reap_every = settings.presence_ttl_seconds / 2
+            background.append(asyncio.create_task(services.presence.reap_forever(reap_every)))
         await asyncio.wait([indexes], timeout=settings.db_timeout_ms / 1000 + 1)
         yield
         indexes.cancel()
-        watchdog.cancel()
+        for task in background:
+            task.cancel()
         await namespace.close()
         services.typing.close()
         await services.presence.close()
+        if isinstance(ledger, RedisLedger):
+            await ledger.close()
         await services.store.close()
 
     app.cleanup_ctx.append(lifecycle)

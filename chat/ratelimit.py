@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 
@@ -11,19 +12,44 @@ from limits.storage import storage_from_string
 
 from chat.errors import RateLimited
 
+log = logging.getLogger("chat.ratelimit")
+
 
 class RateLimiter:
-    """Named rules (`auth`, `api`, `messages`), each a `limits` string such as `5/15minutes`."""
+    """Named rules (`auth`, `api`, `messages`), each a `limits` string such as `5/15minutes`.
 
-    def __init__(self, rules: dict[str, str], storage_uri: str = "async+memory://"):
+    `redis_url` shares the counts between nodes. If that storage fails, requests are let through
+    (and the outage logged once): a dead Redis must not stop people from chatting.
+    """
+
+    def __init__(self, rules: dict[str, str], redis_url: str = ""):
         self._rules: dict[str, RateLimitItem] = {name: parse(text) for name, text in rules.items()}
-        self._storage = storage_from_string(storage_uri)
+        if redis_url:
+            uri = "async+" + redis_url if not redis_url.startswith("async+") else redis_url
+            self._storage = storage_from_string(
+                uri, implementation="redispy", key_prefix="chat:limits"
+            )
+        else:
+            self._storage = storage_from_string("async+memory://")
         self._limiter = MovingWindowRateLimiter(self._storage)
+        self._failing = False
 
     async def hit(self, rule: str, *keys: str) -> None:
         """Count one hit against `rule` for `keys`; raise RateLimited when over the limit."""
         item = self._rules[rule]
-        if await self._limiter.hit(item, rule, *keys):
+        try:
+            if await self._limiter.hit(item, rule, *keys):
+                self._recovered()
+                return
+            stats = await self._limiter.get_window_stats(item, rule, *keys)
+        except Exception as exc:  # the storage's own errors: redis-py raises several types
+            if not self._failing:
+                self._failing = True
+                log.error("rate-limit storage unreachable; letting requests through: %s", exc)
             return
-        stats = await self._limiter.get_window_stats(item, rule, *keys)
         raise RateLimited(math.ceil(stats.reset_time - time.time()))
+
+    def _recovered(self) -> None:
+        if self._failing:
+            self._failing = False
+            log.warning("rate-limit storage reachable again")

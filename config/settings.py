@@ -58,6 +58,7 @@ class Settings:
     log_format: str = "console"
     trust_proxy: bool = False
     socket_queue_limit: int = 2000
+    presence_ttl_seconds: float = 15
     db_timeout_ms: int = 2000
 
     @property
@@ -168,4 +169,7 @@ def load_settings(
         log_format=log_format,
         trust_proxy=_bool("TRUST_PROXY", get("TRUST_PROXY")),
         socket_queue_limit=int(_number("SOCKET_QUEUE_LIMIT", get("SOCKET_QUEUE_LIMIT", "2000"))),
+        presence_ttl_seconds=_number(
+            "PRESENCE_TTL_SECONDS", get("PRESENCE_TTL_SECONDS", "15"), float
+        ),
     )

@@ -57,8 +57,38 @@ class Peer:
         raise AssertionError(f"no {event!r} matching within {timeout}s; got {self.events[-10:]}")
 
     async def close(self) -> None:
-        if self.sio.connected:
+        if self.sio.connected and self.sio.transport() == "polling":
+            # python-socketio's client would wait out its pending long-poll (up to 25 s).
+            await self.sio.eio.disconnect(abort=True)
+        elif self.sio.connected:
             await self.sio.disconnect()
+
+
+async def open_peer(
+    url: str,
+    user: User | None = None,
+    *,
+    auth: Any = None,
+    headers: dict[str, str] | None = None,
+    transports: list[str] | None = None,
+) -> Peer:
+    """Connect a recording python-socketio client to `url` (with the user's token by default)."""
+    peer = Peer(socketio.AsyncClient(reconnection=False), user)
+
+    @peer.sio.on("*")
+    async def record(event: str, data: Any = None) -> None:
+        peer.events.append((event, data))
+
+    if auth is None and user is not None:
+        auth = {"token": user.token}
+    await peer.sio.connect(
+        url,
+        auth=auth,
+        headers=headers or {},
+        transports=transports or ["websocket"],
+        wait_timeout=5,
+    )
+    return peer
 
 
 @dataclass
@@ -96,21 +126,7 @@ class Chat:
         headers: dict[str, str] | None = None,
         transports: list[str] | None = None,
     ) -> Peer:
-        peer = Peer(socketio.AsyncClient(reconnection=False), user)
-
-        @peer.sio.on("*")
-        async def record(event: str, data: Any = None) -> None:
-            peer.events.append((event, data))
-
-        if auth is None and user is not None:
-            auth = {"token": user.token}
-        await peer.sio.connect(
-            self.url,
-            auth=auth,
-            headers=headers or {},
-            transports=transports or ["websocket"],
-            wait_timeout=5,
-        )
+        peer = await open_peer(self.url, user, auth=auth, headers=headers, transports=transports)
         self.peers.append(peer)
         return peer
 

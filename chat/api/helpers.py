@@ -17,11 +17,12 @@ MAX_JSON_BYTES = 64 * 1024
 
 
 def client_address(request: web.Request) -> str:
-    """The caller's address; X-Forwarded-For's first hop only behind a trusted proxy."""
+    """The caller's address. Behind a trusted proxy (TRUST_PROXY), the last X-Forwarded-For
+    entry: the one that proxy appended. Earlier entries are whatever the client claimed."""
     if request.app[SETTINGS].trust_proxy:
         forwarded = request.headers.get("X-Forwarded-For", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip()
+        if forwarded.strip():
+            return forwarded.split(",")[-1].strip()
     return request.remote or "unknown"
 
 

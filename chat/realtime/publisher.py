@@ -8,7 +8,8 @@ from typing import Any
 
 import socketio
 
-from chat.realtime.channels import room_channel, session_channel, user_channel
+from chat.realtime.channels import room_channel, user_channel
+from chat.realtime.managers import SKIP_PREFIX, ChatManager
 from chat.services.events import Audience
 
 NAMESPACE = "/"
@@ -20,6 +21,7 @@ origin_sid: ContextVar[str | None] = ContextVar("origin_sid", default=None)
 class SocketPublisher:
     def __init__(self, sio: socketio.AsyncServer):
         self.sio = sio
+        self.manager: ChatManager = sio.manager
 
     async def publish(
         self, event: str, payload: dict[str, Any], audience: Audience, *, echo: bool = True
@@ -29,28 +31,21 @@ class SocketPublisher:
         ]
         if not channels:
             return
-        skip: list[str] = [sid for u in audience.skip_users for sid in self._sids(user_channel(u))]
+        # Skip markers are resolved by the manager on each node, against its own sockets.
+        skip: list[str] = [SKIP_PREFIX + user_channel(u) for u in audience.skip_users]
         origin = origin_sid.get()
         if not echo and origin is not None:
             skip.append(origin)
         # One emit for all channels: the manager encodes once and reaches each socket once.
         await self.sio.emit(event, payload, to=channels, skip_sid=skip or None, namespace=NAMESPACE)
 
-    def _sids(self, channel: str) -> list[str]:
-        return [sid for sid, _ in self.sio.manager.get_participants(NAMESPACE, channel)]
-
     async def subscribe(self, user_id: str, room_id: str) -> None:
-        for sid in self._sids(user_channel(user_id)):
-            await self.sio.enter_room(sid, room_channel(room_id), namespace=NAMESPACE)
+        await self.manager.control("subscribe", user_id=user_id, room_id=room_id)
 
     async def unsubscribe(self, user_id: str, room_id: str) -> None:
-        for sid in self._sids(user_channel(user_id)):
-            await self.sio.leave_room(sid, room_channel(room_id), namespace=NAMESPACE)
+        await self.manager.control("unsubscribe", user_id=user_id, room_id=room_id)
 
     async def end_sessions(self, session_ids: Iterable[str], reason: str) -> None:
-        for session_id in session_ids:
-            for sid in self._sids(session_channel(session_id)):
-                await self.sio.emit(
-                    "session-expired", {"reason": reason}, to=sid, namespace=NAMESPACE
-                )
-                await self.sio.disconnect(sid, namespace=NAMESPACE)
+        ids = list(session_ids)
+        if ids:
+            await self.manager.control("end_sessions", session_ids=ids, reason=reason)

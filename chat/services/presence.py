@@ -1,93 +1,137 @@
-"""Presence: who is online (any connection open), with a grace period before going offline."""
+"""Presence: online while any connection is open; offline only after a grace period.
+
+The ledger holds the state (which connections each user has, who is "leaving"); this service
+decides what to announce. LocalLedger serves one node; chat.presence_redis.RedisLedger many.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Iterable
+from typing import Protocol
 
+from chat.errors import ChatError
 from chat.services.events import Audience, Publisher
 from chat.services.views import iso
 from chat.store import Store, now_ms
 
+log = logging.getLogger("chat.presence")
+
+
+class Ledger(Protocol):
+    async def add(self, user_id: str, conn_id: str) -> bool:
+        """Record a connection; True if the user now comes online (was neither online nor leaving)."""
+
+    async def remove(self, user_id: str, conn_id: str) -> bool:
+        """Forget a connection; True if it was the last one (the user is now leaving)."""
+
+    async def settle(self, user_id: str) -> bool:
+        """After the grace period: True if the user is still gone (announce them offline)."""
+
+    async def online(self, user_ids: Iterable[str]) -> set[str]: ...
+
+    async def all_online(self) -> set[str]: ...
+
+    async def reap(self) -> list[str]:
+        """Users whose every connection was on a dead node; they are now offline."""
+
 
 class LocalLedger:
-    """Open connections per user, in this process. (A Redis ledger serves many nodes.)"""
+    """Open connections per user, in this process."""
 
     def __init__(self) -> None:
         self._conns: dict[str, set[str]] = {}
+        self._leaving: set[str] = set()
 
     async def add(self, user_id: str, conn_id: str) -> bool:
-        """Record a connection; True if the user had none."""
         conns = self._conns.setdefault(user_id, set())
-        first = not conns
+        came_online = not conns and user_id not in self._leaving
+        self._leaving.discard(user_id)
         conns.add(conn_id)
-        return first
+        return came_online
 
     async def remove(self, user_id: str, conn_id: str) -> bool:
-        """Forget a connection; True if it was the user's last."""
         conns = self._conns.get(user_id)
-        if conns is None:
+        if conns is None or conn_id not in conns:
             return False
         conns.discard(conn_id)
         if conns:
             return False
         del self._conns[user_id]
+        self._leaving.add(user_id)
         return True
 
+    async def settle(self, user_id: str) -> bool:
+        if user_id not in self._leaving:
+            return False  # came back meanwhile
+        self._leaving.discard(user_id)
+        return user_id not in self._conns
+
     async def online(self, user_ids: Iterable[str]) -> set[str]:
-        return {uid for uid in user_ids if uid in self._conns}
+        return {u for u in user_ids if u in self._conns or u in self._leaving}
 
     async def all_online(self) -> set[str]:
-        return set(self._conns)
+        return set(self._conns) | self._leaving
+
+    async def reap(self) -> list[str]:
+        return []  # one node: nothing else can die
 
 
 class PresenceService:
-    def __init__(
-        self, store: Store, publisher: Publisher, grace_seconds: float, ledger: LocalLedger
-    ):
+    def __init__(self, store: Store, publisher: Publisher, grace_seconds: float, ledger: Ledger):
         self.store = store
         self.publisher = publisher
         self.grace = grace_seconds
         self.ledger = ledger
-        # Users whose last connection closed, waiting out the grace period; they still count online.
-        self._leaving: dict[str, asyncio.Task] = {}
+        self._timers: set[asyncio.Task] = set()
 
     async def online(self, user_ids: Iterable[str]) -> set[str]:
-        ids = list(user_ids)
-        return await self.ledger.online(ids) | {uid for uid in ids if uid in self._leaving}
+        return await self.ledger.online(list(user_ids))
 
     async def online_user_ids(self) -> set[str]:
-        return await self.ledger.all_online() | set(self._leaving)
+        return await self.ledger.all_online()
 
     async def is_online(self, user_id: str) -> bool:
-        return bool(await self.online([user_id]))
+        return bool(await self.ledger.online([user_id]))
 
     async def connected(self, user_id: str, conn_id: str) -> None:
-        first = await self.ledger.add(user_id, conn_id)
-        leaving = self._leaving.pop(user_id, None)
-        if leaving is not None:
-            leaving.cancel()  # back within the grace period: nobody saw them leave
-            return
-        if first:
+        if await self.ledger.add(user_id, conn_id):
             peers = await self.store.members.co_member_ids(user_id)
             await self.publisher.publish(
                 "user-online", {"userId": user_id}, Audience.of_users(peers)
             )
 
     async def disconnected(self, user_id: str, conn_id: str) -> None:
-        if await self.ledger.remove(user_id, conn_id) and user_id not in self._leaving:
-            self._leaving[user_id] = asyncio.create_task(self._go_offline(user_id))
+        if await self.ledger.remove(user_id, conn_id):
+            task = asyncio.create_task(self._after_grace(user_id))
+            self._timers.add(task)
+            task.add_done_callback(self._timers.discard)
 
-    async def _go_offline(self, user_id: str) -> None:
+    async def _after_grace(self, user_id: str) -> None:
         await asyncio.sleep(self.grace)
-        self._leaving.pop(user_id, None)
-        if await self.ledger.online([user_id]):
-            return
+        try:
+            if await self.ledger.settle(user_id):
+                await self.went_offline(user_id)
+        except ChatError as exc:
+            log.warning("could not settle presence of %s: %s", user_id, exc.message)
+
+    async def went_offline(self, user_id: str) -> None:
         now = now_ms()
         await self.store.users.set_last_seen(user_id, now)
         peers = await self.store.members.co_member_ids(user_id)
         payload = {"userId": user_id, "lastSeen": iso(now)}
         await self.publisher.publish("user-offline", payload, Audience.of_users(peers))
+
+    async def reap_forever(self, every: float) -> None:
+        """Announce offline the users whose connections all died with their node."""
+        while True:
+            await asyncio.sleep(every)
+            try:
+                for user_id in await self.ledger.reap():
+                    await self.went_offline(user_id)
+            except ChatError as exc:
+                log.debug("presence reaper skipped: %s", exc.message)  # the ledger logs outages
 
     async def online_peers(self, user_id: str) -> list[str]:
         peers = await self.store.members.co_member_ids(user_id)
@@ -101,6 +145,5 @@ class PresenceService:
         )
 
     async def close(self) -> None:
-        for task in self._leaving.values():
+        for task in list(self._timers):
             task.cancel()
-        self._leaving.clear()

@@ -1,0 +1,181 @@
+"""Presence across nodes in Redis: connections per user, node heartbeats, leaving markers.
+
+A connection counts only while the node holding it keeps its heartbeat key alive, so a node
+that dies without closing its sockets stops counting its users online once its key expires.
+Each multi-step change is one Lua script, so concurrent nodes never announce a user twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Iterable
+
+from redis import asyncio as aioredis
+from redis.exceptions import RedisError
+
+from chat.errors import Unavailable
+
+log = logging.getLogger("chat.presence")
+
+# KEYS: conns, leaving, users. ARGV: conn, node, user, node prefix.
+_ADD = """
+local live = 0
+local entries = redis.call('HGETALL', KEYS[1])
+for i = 1, #entries, 2 do
+  if redis.call('EXISTS', ARGV[4] .. entries[i + 1]) == 1 then live = live + 1 end
+end
+local leaving = redis.call('DEL', KEYS[2])
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('SADD', KEYS[3], ARGV[3])
+if live == 0 and leaving == 0 then return 1 end
+return 0
+"""
+# KEYS: conns, leaving. ARGV: conn, node prefix, leaving ttl ms.
+_REMOVE = """
+if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then return 0 end
+local entries = redis.call('HGETALL', KEYS[1])
+for i = 1, #entries, 2 do
+  if redis.call('EXISTS', ARGV[2] .. entries[i + 1]) == 1 then return 0 end
+end
+redis.call('SET', KEYS[2], '1', 'PX', ARGV[3])
+return 1
+"""
+# KEYS: conns, leaving. ARGV: node prefix.
+_SETTLE = """
+if redis.call('DEL', KEYS[2]) == 0 then return 0 end
+local entries = redis.call('HGETALL', KEYS[1])
+for i = 1, #entries, 2 do
+  if redis.call('EXISTS', ARGV[1] .. entries[i + 1]) == 1 then return 0 end
+end
+return 1
+"""
+# ARGV: conns prefix, leaving prefix, node prefix, user ids...
+_ONLINE = """
+local online = {}
+for u = 4, #ARGV do
+  local user = ARGV[u]
+  local found = redis.call('EXISTS', ARGV[2] .. user) == 1
+  if not found then
+    local entries = redis.call('HGETALL', ARGV[1] .. user)
+    for i = 1, #entries, 2 do
+      if redis.call('EXISTS', ARGV[3] .. entries[i + 1]) == 1 then found = true break end
+    end
+  end
+  if found then table.insert(online, user) end
+end
+return online
+"""
+# KEYS: users. ARGV: conns prefix, leaving prefix, node prefix.
+_REAP = """
+local gone = {}
+for _, user in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  local key = ARGV[1] .. user
+  local entries = redis.call('HGETALL', key)
+  local removed, live = 0, 0
+  for i = 1, #entries, 2 do
+    if redis.call('EXISTS', ARGV[3] .. entries[i + 1]) == 1 then
+      live = live + 1
+    else
+      redis.call('HDEL', key, entries[i])
+      removed = removed + 1
+    end
+  end
+  local leaving = redis.call('EXISTS', ARGV[2] .. user)
+  if removed > 0 and live == 0 and leaving == 0 then table.insert(gone, user) end
+  if live == 0 and leaving == 0 then redis.call('SREM', KEYS[1], user) end
+end
+return gone
+"""
+
+
+class RedisLedger:
+    def __init__(
+        self, url: str, heartbeat_ttl: float, grace: float, prefix: str = "chat:presence:"
+    ):
+        self.redis = aioredis.Redis.from_url(
+            url, decode_responses=True, socket_timeout=2, socket_connect_timeout=2
+        )
+        self.node = uuid.uuid4().hex
+        self.ttl_ms = int(heartbeat_ttl * 1000)
+        self.leaving_ms = int((grace + heartbeat_ttl) * 1000)
+        self.p = prefix
+        self._scripts = {
+            name: self.redis.register_script(body)
+            for name, body in (
+                ("add", _ADD),
+                ("remove", _REMOVE),
+                ("settle", _SETTLE),
+                ("online", _ONLINE),
+                ("reap", _REAP),
+            )
+        }
+        self._failing = False
+
+    def _keys(self, user_id: str) -> list[str]:
+        return [f"{self.p}conns:{user_id}", f"{self.p}leaving:{user_id}"]
+
+    async def _run(self, name: str, keys: list[str], args: list) -> object:
+        try:
+            result = await self._scripts[name](keys=keys, args=args)
+        except (RedisError, OSError) as exc:
+            if not self._failing:
+                self._failing = True
+                log.error("presence: Redis unreachable: %s", exc)
+            raise Unavailable("Presence store unavailable") from None
+        if self._failing:
+            self._failing = False
+            log.warning("presence: Redis reachable again")
+        return result
+
+    async def beat(self) -> None:
+        await self.redis.set(f"{self.p}node:{self.node}", "1", px=self.ttl_ms)
+
+    async def heartbeat_forever(self) -> None:
+        while True:
+            try:
+                await self.beat()
+            except (RedisError, OSError) as exc:
+                if not self._failing:  # said once per outage, not every beat
+                    self._failing = True
+                    log.error("presence: Redis unreachable: %s", exc)
+            await asyncio.sleep(self.ttl_ms / 3000)
+
+    async def add(self, user_id: str, conn_id: str) -> bool:
+        keys = [*self._keys(user_id), f"{self.p}users"]
+        return bool(await self._run("add", keys, [conn_id, self.node, user_id, f"{self.p}node:"]))
+
+    async def remove(self, user_id: str, conn_id: str) -> bool:
+        args = [conn_id, f"{self.p}node:", self.leaving_ms]
+        return bool(await self._run("remove", self._keys(user_id), args))
+
+    async def settle(self, user_id: str) -> bool:
+        return bool(await self._run("settle", self._keys(user_id), [f"{self.p}node:"]))
+
+    async def online(self, user_ids: Iterable[str]) -> set[str]:
+        ids = list(user_ids)
+        if not ids:
+            return set()
+        args = [f"{self.p}conns:", f"{self.p}leaving:", f"{self.p}node:", *ids]
+        try:
+            return set(await self._run("online", [], args))  # type: ignore[arg-type]
+        except Unavailable:
+            return set()  # Redis away: nobody is shown online rather than every list failing
+
+    async def all_online(self) -> set[str]:
+        try:
+            members = await self.redis.smembers(f"{self.p}users")
+        except (RedisError, OSError):
+            return set()
+        return await self.online(members)
+
+    async def reap(self) -> list[str]:
+        args = [f"{self.p}conns:", f"{self.p}leaving:", f"{self.p}node:"]
+        return list(await self._run("reap", [f"{self.p}users"], args))  # type: ignore[arg-type]
+
+    async def close(self) -> None:
+        with contextlib.suppress(RedisError, OSError):
+            await self.redis.delete(f"{self.p}node:{self.node}")
+        await self.redis.aclose()
