@@ -39,6 +39,7 @@ log = logging.getLogger("chat")
 
 SOCKET_IO = web.AppKey("socket_io", ChatServer)
 MAX_PACKET_BYTES = 1_000_000
+SHUTDOWN_DRAIN_SECONDS = 3
 
 
 def _origin_checker(settings: Settings):
@@ -139,6 +140,8 @@ def create_app(settings: Settings) -> web.Application:
         async_handlers=False,
         logger=False,
         engineio_logger=False,
+        ping_interval=settings.ping_interval,
+        ping_timeout=settings.ping_timeout,
     )
     app[SOCKET_IO] = sio
     services = build_services(settings, sio)
@@ -167,6 +170,13 @@ def create_app(settings: Settings) -> web.Application:
         await services.store.close()
 
     app.cleanup_ctx.append(lifecycle)
+
+    async def goodbye(app: web.Application) -> None:
+        # aiohttp has stopped listening by now: finish in-flight events, then close every socket.
+        await namespace.drain(within=SHUTDOWN_DRAIN_SECONDS)
+        await sio.say_goodbye()
+
+    app.on_shutdown.append(goodbye)
 
     routes = add_routes(app)
     cors = aiohttp_cors.setup(

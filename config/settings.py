@@ -59,6 +59,8 @@ class Settings:
     trust_proxy: bool = False
     socket_queue_limit: int = 2000
     presence_ttl_seconds: float = 15
+    ping_interval: float = 25
+    ping_timeout: float = 20
     db_timeout_ms: int = 2000
 
     @property
@@ -169,6 +171,8 @@ def load_settings(
         log_format=log_format,
         trust_proxy=_bool("TRUST_PROXY", get("TRUST_PROXY")),
         socket_queue_limit=int(_number("SOCKET_QUEUE_LIMIT", get("SOCKET_QUEUE_LIMIT", "2000"))),
+        ping_interval=_number("PING_INTERVAL", get("PING_INTERVAL", "25"), float),
+        ping_timeout=_number("PING_TIMEOUT", get("PING_TIMEOUT", "20"), float),
         presence_ttl_seconds=_number(
             "PRESENCE_TTL_SECONDS", get("PRESENCE_TTL_SECONDS", "15"), float
         ),

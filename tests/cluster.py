@@ -97,14 +97,23 @@ class Node:
 
     def _healthy(self) -> bool:
         try:
-            with urllib.request.urlopen(self.url + "/health", timeout=1) as resp:  # noqa: S310
+            with urllib.request.urlopen(self.url + "/health", timeout=1) as resp:
                 return resp.status == 200
         except OSError:
             return False
 
-    def start(self) -> None:
+    def start(self, log_path: Path | None = None) -> None:
+        """Start and wait for /health; with `log_path`, its output goes to that file."""
         env = {**os.environ, **self.env, "PORT": str(self.port), "HOST": "127.0.0.1"}
-        self.process = subprocess.Popen([sys.executable, str(ROOT / "run.py")], env=env, cwd=ROOT)
+        output = open(log_path, "ab") if log_path else None  # noqa: SIM115 - the child owns it
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, str(ROOT / "run.py")], env=env, cwd=ROOT,
+                stdout=output, stderr=subprocess.STDOUT if output else None,
+            )  # fmt: skip
+        finally:
+            if output:
+                output.close()
         _wait(self._healthy, f"node on {self.port}")
 
     def kill(self) -> None:

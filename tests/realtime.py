@@ -62,6 +62,10 @@ class Peer:
             await self.sio.eio.disconnect(abort=True)
         elif self.sio.connected:
             await self.sio.disconnect()
+        # A client the server disconnected keeps its HTTP session open: close it here.
+        http = getattr(self.sio.eio, "http", None)
+        if http is not None and not http.closed:
+            await http.close()
 
 
 async def open_peer(
@@ -81,13 +85,17 @@ async def open_peer(
 
     if auth is None and user is not None:
         auth = {"token": user.token}
-    await peer.sio.connect(
-        url,
-        auth=auth,
-        headers=headers or {},
-        transports=transports or ["websocket"],
-        wait_timeout=5,
-    )
+    try:
+        await peer.sio.connect(
+            url,
+            auth=auth,
+            headers=headers or {},
+            transports=transports or ["websocket"],
+            wait_timeout=5,
+        )
+    except BaseException:
+        await peer.close()  # a refused client still opened an HTTP session
+        raise
     return peer
 
 

@@ -7,6 +7,7 @@ an answer, and a bad payload never closes the connection.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -16,7 +17,7 @@ from typing import Any
 import socketio
 
 from chat import schemas
-from chat.errors import ChatError, NotFound, Unauthorized, ValidationFailed
+from chat.errors import ChatError, NotFound, Unauthorized, Unavailable, ValidationFailed
 from chat.realtime.channels import room_channel, session_channel, user_channel
 from chat.realtime.publisher import NAMESPACE, origin_sid
 from chat.services.container import Services
@@ -49,6 +50,11 @@ class ChatNamespace(socketio.AsyncNamespace):
         self.settings = settings
         self._expiry: dict[str, asyncio.Task] = {}
         self._tasks: set[asyncio.Task] = set()
+        # Events being handled right now, so a shutdown can let them finish and ack.
+        self._inflight = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self.draining = False
         self.handlers: dict[str, Handler] = {
             "join-room": self.join_room,
             "leave-room": self.leave_room,
@@ -73,7 +79,12 @@ class ChatNamespace(socketio.AsyncNamespace):
         if event == "disconnect":
             return await self.on_disconnect(*args)
         sid, payloads = args[0], args[1:]
+        if self.draining:
+            error = Unavailable("The server is restarting: reconnect and send again")
+            return {"ok": False, "error": error.to_dict()}
         token = origin_sid.set(sid)
+        self._inflight += 1
+        self._idle.clear()
         try:
             handler = self.handlers.get(event) if isinstance(event, str) else None
             if handler is None:
@@ -90,6 +101,9 @@ class ChatNamespace(socketio.AsyncNamespace):
             return {"ok": False, "error": ChatError().to_dict()}
         finally:
             origin_sid.reset(token)
+            self._inflight -= 1
+            if not self._inflight:
+                self._idle.set()
 
     def _spawn(self, coro: Awaitable[Any]) -> None:
         task = asyncio.ensure_future(coro)
@@ -150,6 +164,12 @@ class ChatNamespace(socketio.AsyncNamespace):
                 await self.services.presence.disconnected(state["user_id"], sid)
             except ChatError as exc:
                 log.warning("presence update on disconnect failed: %s", exc.message)
+
+    async def drain(self, within: float) -> None:
+        """Shutdown, step 1: take no new events and let those in flight finish (and ack)."""
+        self.draining = True
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._idle.wait(), within)
 
     async def close(self) -> None:
         for task in [*self._expiry.values(), *self._tasks]:

@@ -46,3 +46,33 @@ class ChatServer(socketio.AsyncServer):
                 with contextlib.suppress(asyncio.QueueFull):
                     sock.queue.put_nowait(None)  # lets the writer task end
                 self.eio.sockets.pop(eio_sid, None)
+
+    async def say_goodbye(self) -> None:
+        """Shutdown, step 2: tell every socket and close it at the Engine.IO level.
+
+        Not a Socket.IO DISCONNECT: after one of those socket.io-client does not reconnect, while
+        after a closed transport it does, to another node or to this one restarted.
+        """
+        sockets = list(self.eio.sockets.items())
+        for eio_sid, _ in sockets:
+            sid = self.manager.sid_from_eio_sid(eio_sid, "/")
+            if sid is not None:
+                with contextlib.suppress(Exception):  # a socket closing meanwhile is fine
+                    await self.emit(
+                        "server-shutdown", {"reconnect": True}, to=sid, ignore_queue=True
+                    )
+        await asyncio.gather(
+            *(self._close_transport(sock) for _, sock in sockets if not sock.closed),
+            return_exceptions=True,
+        )
+
+    @staticmethod
+    async def _close_transport(sock: Any, within: float = 2.0) -> None:
+        # Queue the Engine.IO CLOSE packet and wait for it to go out, but not for a client that
+        # has stopped reading or polling.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(sock.close(wait=True), within)
+        if sock.upgraded:
+            # engineio's websocket writer ends (and closes the websocket) only on a None;
+            # without it aiohttp would wait out its whole shutdown timeout for the handler.
+            sock.queue.put_nowait(None)
