@@ -289,3 +289,22 @@ async def test_serving_refuses_odd_names(chat, settings):
         assert resp.status == 404, name
     resp = await chat.rest.get("/uploads/")
     assert resp.status == 404  # no directory listing
+
+
+async def test_malformed_multipart_is_a_validation_error(chat, settings):
+    """Found by schemathesis: a part header aiohttp cannot parse used to be a 500."""
+    ann = await chat.user("Ann")
+    boundary = "b0undary"
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="\x05bad\x16"\r\n\r\nx\r\n'
+        f"--{boundary}--\r\n"
+    ).encode()
+    for path in ("/api/uploads", "/api/users/me/avatar"):
+        resp = await chat.rest.post(
+            path,
+            data=body,
+            headers={**ann.auth, "Content-Type": f"multipart/form-data; boundary={boundary}"},
+        )
+        assert resp.status == 400, await resp.text()
+        assert (await resp.json())["error"]["code"] == "VALIDATION_ERROR"
+    assert stored_files(settings) == []

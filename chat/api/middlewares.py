@@ -8,6 +8,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from chat.api.helpers import bearer_token, client_address
 from chat.api.keys import REQUEST_ID, SERVICES, SETTINGS, USER_ID
@@ -73,6 +74,11 @@ async def errors_and_access_log(request: web.Request, handler: Handler) -> web.S
             status = exc.status
             raise
         error = _from_http(exc)
+        status = error.status
+        return error_response(error, request_id)
+    except HttpProcessingError as exc:
+        # aiohttp's parsers (e.g. a multipart part with a malformed header) raise these mid-body.
+        error = PayloadTooLarge() if exc.code == 413 else ValidationFailed("Malformed request body")
         status = error.status
         return error_response(error, request_id)
     except Exception:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import mimetypes
 
-from aiohttp import BodyPartReader, web
+from aiohttp import BodyPartReader, MultipartReader, web
 
 from chat import schemas
 from chat.api.helpers import ok, principal, query
@@ -35,7 +35,7 @@ async def read_form(
     values: dict[str, str] = {}
     data: bytes | None = None
     filename, declared = "", None
-    while (part := await reader.next()) is not None:
+    while (part := await _next_part(reader)) is not None:
         if not isinstance(part, BodyPartReader):
             raise ValidationFailed("Nested multipart is not accepted")
         if part.name == "file" and data is None:
@@ -57,6 +57,13 @@ async def read_form(
     if data is None:
         raise ValidationFailed("The form needs a `file` field", {"fields": {"file": ["Missing."]}})
     return values, data, filename, declared
+
+
+async def _next_part(reader: MultipartReader) -> object:
+    try:
+        return await reader.next()
+    except ValueError:  # a malformed boundary or part; header errors reach the error middleware
+        raise ValidationFailed("Malformed multipart body") from None
 
 
 @routes.post("/api/uploads")
