@@ -13,6 +13,7 @@ from chat import __version__
 from chat.app import create_app
 from chat.logs import configure
 from chat.store.embedded import EmbeddedMongo
+from chat.tuning import new_event_loop
 from config.settings import SettingsError, load_settings
 
 log = logging.getLogger("chat")
@@ -61,6 +62,7 @@ def main() -> int:
             access_log=None,
             print=None,
             shutdown_timeout=5,
+            loop=new_event_loop(),
         )
     finally:
         if embedded is not None:

@@ -33,6 +33,7 @@ from chat.services.typing import TypingService
 from chat.services.users import UserService
 from chat.store import Store
 from chat.store.presence_redis import RedisLedger
+from chat.tuning import settle_garbage_collector
 from config.settings import Settings
 
 log = logging.getLogger("chat")
@@ -158,6 +159,7 @@ def create_app(settings: Settings) -> web.Application:
             reap_every = settings.presence_ttl_seconds / 2
             background.append(asyncio.create_task(services.presence.reap_forever(reap_every)))
         await asyncio.wait([indexes], timeout=settings.db_timeout_ms / 1000 + 1)
+        settle_garbage_collector()
         yield
         indexes.cancel()
         for task in background:

@@ -80,7 +80,13 @@ async def test_promise_acked_messages_survive_a_database_kill(
     first = EmbeddedMongo(tmp_path / "db")
     second = EmbeddedMongo(tmp_path / "db", port=first.port)
     first.start()
-    server = await aiohttp_server(create_app(dataclasses.replace(settings, mongodb_uri=first.uri)))
+    server = await aiohttp_server(
+        create_app(
+            dataclasses.replace(
+                settings, mongodb_uri=first.uri, rate_limit_messages="100000/10seconds"
+            )
+        )
+    )
     chat = Chat(server, await aiohttp_client(server))
     try:
         ann = await chat.user("Ann")

@@ -60,6 +60,17 @@ class Access:
             raise NotFound("Room not found")
         return room, member
 
+    async def writer(self, user_id: str, room_id: str) -> Doc:
+        """The membership that lets the user write here (one query on the hot path of a send);
+        the room itself is fetched only to word a refusal."""
+        member = await self.membership(room_id, user_id) if is_id(room_id) else None
+        if member is not None:
+            return member
+        room = await self.room(room_id)
+        if room["type"] == "public":
+            raise Forbidden("Join the room first")
+        raise NotFound("Room not found")
+
     async def member_of(self, user_id: str, room_id: str) -> Doc:
         """A membership, from a short cache: for frequent, low-stakes events such as typing."""
         member = await self.membership(room_id, user_id, cached=True) if is_id(room_id) else None

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-from chat.errors import Forbidden, NotFound, ValidationFailed
+from chat.errors import Forbidden, NotFound, RateLimited, ValidationFailed
 from chat.ratelimit import RateLimiter
 from chat.services.access import MANAGERS, Access
 from chat.services.events import Audience, Publisher
@@ -19,6 +20,7 @@ from chat.store.base import is_id
 Doc = dict[str, Any]
 
 SYNC_PAGE = 100
+SENDER_CACHE_SECONDS = 10
 
 # Called with a deleted message's attachments so their stored files go too.
 FilesDeleter = Callable[[list[Doc]], Awaitable[None]]
@@ -60,6 +62,7 @@ class MessageService:
         self.typing = typing
         self.files_deleter: FilesDeleter | None = None
         self._locks = RoomLocks()
+        self._senders: dict[str, tuple[Doc | None, float]] = {}
 
     # -- views ----------------------------------------------------------------------------------
 
@@ -98,18 +101,26 @@ class MessageService:
         attachments: list[Doc] | None = None,
     ) -> tuple[Doc, bool]:
         """Store, then broadcast, a message. Returns (message, created); a repeated clientId
-        returns the first message with created False and broadcasts nothing."""
-        if client_id is not None:
-            existing = await self.store.messages.by_client_id(user_id, client_id)
-            if existing is not None:
-                return await self.view(existing), False
-        await self.access.writable(user_id, room_id)
-        await self.limiter.hit("messages", user_id, room_id)
+        returns the first message with created False and broadcasts nothing.
+
+        Four database round trips before the ack: membership, seq, insert, then the room's last
+        message and the sender's read pointer together. Idempotency rests on the unique index on
+        (senderId, clientId), so the common case pays no lookup for it.
+        """
+        await self.access.writer(user_id, room_id)
+        try:
+            await self.limiter.hit("messages", user_id, room_id)
+        except RateLimited:
+            if client_id is not None:  # a resend of something stored is answered, never limited
+                existing = await self.store.messages.by_client_id(user_id, client_id)
+                if existing is not None:
+                    return await self.view(existing), False
+            raise
         if reply_to is not None:
             target = await self.store.messages.get(reply_to)
             if target is None or target["roomId"] != room_id:
                 raise ValidationFailed("replyTo must be a message in this room")
-        sender = await self.store.users.get(user_id)
+        sender = await self._sender(user_id)
         doc: Doc = {
             "_id": new_id(),
             "roomId": room_id,
@@ -130,19 +141,34 @@ class MessageService:
             doc["seq"] = seq
             doc["createdAt"] = now_ms()
             if not await self.store.messages.insert(doc):
-                # The same clientId won a race on another socket or node: answer with its message.
+                # This clientId was stored before (a resend, or a race on another socket or
+                # node): answer with that message. The seq taken here stays unused.
                 first = await self.store.messages.by_client_id(user_id, client_id or "")
                 if first is None:
                     raise NotFound("Message not found")
                 return await self.view(first), False
             view = message_view(doc, sender, [])
             await self.publisher.publish("new-message", view, Audience.room(room_id), echo=False)
-        await self.store.rooms.set_last_message(
-            room_id, seq, last_message_summary(doc, sender), doc["createdAt"]
+        await asyncio.gather(
+            self.store.rooms.set_last_message(
+                room_id, seq, last_message_summary(doc, sender), doc["createdAt"]
+            ),
+            self.store.members.advance(room_id, user_id, "lastReadSeq", seq),
         )
-        await self.store.members.advance(room_id, user_id, "lastReadSeq", seq)
         await self.typing.stop(user_id, room_id, quiet_if_idle=True)
         return view, True
+
+    async def _sender(self, user_id: str) -> Doc | None:
+        """The sender's name and avatar, from a 10-second cache: a renamed user's next messages
+        may show the old name for that long."""
+        hit = self._senders.get(user_id)
+        if hit is not None and time.monotonic() - hit[1] < SENDER_CACHE_SECONDS:
+            return hit[0]
+        doc = await self.store.users.get(user_id)
+        if len(self._senders) > 50_000:
+            self._senders.clear()
+        self._senders[user_id] = (doc, time.monotonic())
+        return doc
 
     # -- reading --------------------------------------------------------------------------------
 
