@@ -28,7 +28,7 @@ async def main(args: argparse.Namespace) -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     with running_server(BCRYPT_ROUNDS="4") as (url, process):
         users = max(1, args.sockets // 10)
-        members, _ = await seed(url, users, 1)
+        members, _ = await seed(url, users, max(1, users // 10))  # rooms of 10: no presence storm
         await asyncio.sleep(2)
         before = memory_kb(process.pid)
         session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
