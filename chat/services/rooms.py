@@ -107,7 +107,8 @@ class RoomService:
         member, created = await self.store.members.add(room["_id"], user_id, role)
         self.access.forget(room["_id"], user_id)
         if created:
-            await self.store.rooms.add_members(room["_id"], 1)
+            if room["type"] != "direct":  # a direct room is created with its count of 2
+                await self.store.rooms.add_members(room["_id"], 1)
             await self.publisher.subscribe(user_id, room["_id"])
             if announce:
                 user = await self.store.users.get(user_id)
@@ -262,6 +263,9 @@ class RoomService:
                 **_new_room("direct", "", "", user_id),
                 "directKey": key,
                 "directUsers": pair,
+                # Set now, not counted up as members are added: a request that loses the race
+                # reads the room before the winner's additions and must still see 2.
+                "memberCount": 2,
             }
             created = await self.store.rooms.insert(candidate)
             room = candidate if created else await self.store.rooms.by_direct_key(key)
