@@ -1,0 +1,188 @@
+// The wire contract walked as an app would, with socket.io-client 4 and axios, against the real
+// server started by `python run.py` (embedded database). Run: npm test (or via pytest).
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import net from "node:net";
+import axios from "axios";
+import { io } from "socket.io-client";
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+let server, base;
+
+const freePort = () =>
+  new Promise((resolve) => {
+    const s = net.createServer().listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+
+async function startServer() {
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  server = spawn(process.env.PYTHON || "python3", ["run.py"], {
+    cwd: ROOT,
+    stdio: ["ignore", "ignore", "inherit"],
+    env: {
+      ...process.env, PORT: String(port), HOST: "127.0.0.1", MONGODB_URI: "",
+      DATA_DIR: mkdtempSync(join(tmpdir(), "chat-js-")), BCRYPT_ROUNDS: "4", LOG_LEVEL: "warning",
+      RATE_LIMIT_AUTH: "1000/minute", RATE_LIMIT_API: "100000/minute", RATE_LIMIT_MESSAGES: "1000/10seconds",
+      CLIENT_URL: "http://localhost:5173",
+    },
+  });
+  for (let i = 0; i < 150; i++) {
+    try {
+      if ((await axios.get(base + "/health")).status === 200) return;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error("server did not start");
+}
+
+// A browser-like client: axios plus the HTTP-only cookie and an Origin, as a page would send.
+function browser() {
+  let cookie = "";
+  const api = axios.create({ baseURL: base, validateStatus: () => true, headers: { Origin: base } });
+  api.interceptors.request.use((config) => {
+    if (cookie) config.headers.Cookie = cookie;
+    return config;
+  });
+  api.interceptors.response.use((res) => {
+    const set = res.headers["set-cookie"];
+    if (set) cookie = set[0].split(";")[0];
+    return res;
+  });
+  return { api, cookie: () => cookie };
+}
+
+const once = (socket, event, match = () => true, ms = 5000) =>
+  new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ${event} in ${ms} ms`)), ms);
+    const handler = (data) => {
+      if (match(data)) {
+        clearTimeout(timer);
+        socket.off(event, handler);
+        resolve(data);
+      }
+    };
+    socket.on(event, handler);
+  });
+
+const connected = (socket) =>
+  new Promise((resolve, reject) => {
+    socket.once("connect", resolve);
+    socket.once("connect_error", reject);
+  });
+
+let n = 0;
+async function account(name) {
+  const b = browser();
+  const email = `${name.toLowerCase()}-${Date.now()}-${n++}@example.com`;
+  const reg = await b.api.post("/api/auth/register", { name, email, password: "correct horse" });
+  assert.equal(reg.status, 201);
+  return { ...b, user: reg.data.user, token: reg.data.token, email };
+}
+
+before(startServer);
+after(() => server?.kill("SIGTERM"));
+
+test("register, log in with the cookie, and read /me", async () => {
+  const ann = await account("Ann");
+  const fresh = browser();
+  const login = await fresh.api.post("/api/auth/login", { email: ann.email, password: "correct horse" });
+  assert.equal(login.status, 200);
+  assert.match(login.headers["set-cookie"][0], /HttpOnly/i);
+  const me = await fresh.api.get("/api/auth/me");
+  assert.equal(me.status, 200);
+  assert.equal(me.data.user.id, ann.user.id);
+});
+
+test("connect with the cookie over websocket and with auth.token over polling-then-upgrade", async () => {
+  const ann = await account("Ann");
+  const byCookie = io(base, { transports: ["websocket"], extraHeaders: { Cookie: ann.cookie() } });
+  await connected(byCookie);
+  const byToken = io(base, { auth: { token: ann.token } }); // polling first, then upgrade
+  await connected(byToken);
+  if (byToken.io.engine.transport.name !== "websocket") {
+    await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error("no upgrade")), 5000);
+      byToken.io.engine.once("upgrade", () => (clearTimeout(timer), resolve()));
+    });
+  }
+  assert.equal(byToken.io.engine.transport.name, "websocket");
+  const ack = await byToken.timeout(5000).emitWithAck("user-status", { status: "away" });
+  assert.deepEqual(ack, { ok: true });
+  const refused = io(base, { transports: ["websocket"], auth: { token: "nope" }, reconnection: false });
+  const err = await new Promise((r) => refused.once("connect_error", r));
+  assert.equal(err.data.code, "UNAUTHORIZED");
+  for (const s of [byCookie, byToken, refused]) s.close();
+});
+
+test("private room by invite code; acks, clientId resends, typing, receipts, sync", async () => {
+  const ann = await account("Ann");
+  const bob = await account("Bob");
+  const room = (await ann.api.post("/api/rooms", { name: "Team", type: "private" })).data.room;
+  assert.ok(room.inviteCode);
+  const a = io(base, { transports: ["websocket"], auth: { token: ann.token } });
+  const b = io(base, { transports: ["websocket"], auth: { token: bob.token } });
+  await Promise.all([connected(a), connected(b)]);
+  const joined = await b.timeout(5000).emitWithAck("join-room", { roomId: room.id, inviteCode: room.inviteCode });
+  assert.equal(joined.ok, true);
+
+  const arriving = once(b, "new-message");
+  const ack = await a.timeout(5000).emitWithAck("send-message", { roomId: room.id, text: "hello", clientId: "js-1" });
+  assert.equal(ack.ok, true);
+  assert.deepEqual(await arriving, ack.message);
+  // A resend after a lost ack: the original back, nothing broadcast twice.
+  const again = await a.timeout(5000).emitWithAck("send-message", { roomId: room.id, text: "hello", clientId: "js-1" });
+  assert.equal(again.message.id, ack.message.id);
+
+  const typing = once(b, "user-typing");
+  await a.timeout(5000).emitWithAck("typing-start", { roomId: room.id });
+  assert.equal((await typing).isTyping, true);
+
+  const mine = (await bob.api.get("/api/rooms/mine")).data.rooms.find((r) => r.id === room.id);
+  assert.equal(mine.unreadCount, 1);
+  const receipt = once(a, "message-read-receipt");
+  const read = await b.timeout(5000).emitWithAck("message-read", { roomId: room.id, seq: 1 });
+  assert.deepEqual(read, { ok: true, lastReadSeq: 1 });
+  assert.equal((await receipt).userId, bob.user.id);
+
+  b.disconnect();
+  for (let i = 0; i < 5; i++) await a.timeout(5000).emitWithAck("send-message", { roomId: room.id, text: `missed ${i}` });
+  b.connect();
+  await connected(b);
+  const sync = await b.timeout(5000).emitWithAck("sync", { rooms: { [room.id]: 1 } });
+  assert.deepEqual(sync.rooms[0].messages.map((m) => m.text), ["missed 0", "missed 1", "missed 2", "missed 3", "missed 4"]);
+  a.close();
+  b.close();
+});
+
+test("an upload through FormData appears as a message; logout ends the socket", async () => {
+  const ann = await account("Ann");
+  const bob = await account("Bob");
+  const room = (await ann.api.post("/api/rooms", { name: "Files" })).data.room;
+  await bob.api.post(`/api/rooms/${room.id}/join`, {});
+  const b = io(base, { transports: ["websocket"], extraHeaders: { Cookie: bob.cookie() } });
+  await connected(b);
+  const arriving = once(b, "new-message");
+  const form = new FormData();
+  form.append("roomId", room.id);
+  form.append("file", new Blob(["plain notes\n"], { type: "text/plain" }), "notes.txt");
+  const up = await ann.api.post("/api/uploads", form);
+  assert.equal(up.status, 201);
+  const message = await arriving;
+  assert.equal(message.type, "file");
+  assert.equal(message.attachments[0].name, "notes.txt");
+
+  const expired = once(b, "session-expired");
+  const gone = new Promise((r) => b.once("disconnect", r));
+  assert.equal((await bob.api.post("/api/auth/logout")).status, 200);
+  assert.deepEqual(await expired, { reason: "logout" });
+  assert.equal(await gone, "io server disconnect");
+});
