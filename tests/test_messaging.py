@@ -258,12 +258,22 @@ async def test_message_rate_limit(aiohttp_server, aiohttp_client, settings):
     try:
         ann, bob, room, a, b = await _pair(chat)
         acks = [
-            await a.call("send-message", {"roomId": room["id"], "text": f"{i}"}) for i in range(4)
+            await a.call(
+                "send-message", {"roomId": room["id"], "text": f"{i}", "clientId": f"k{i}"}
+            )
+            for i in range(4)
         ]
         assert [ack["ok"] for ack in acks] == [True, True, True, False]
         assert acks[3]["error"]["code"] == "RATE_LIMITED"
         assert 1 <= acks[3]["error"]["details"]["retryAfter"] <= 10
-        # Per room: another room is not limited; a resend of an acked clientId is never limited.
+        # Over the limit, a resend of an acked clientId still gets the original (lost-ack retry).
+        resend = await a.call("send-message", {"roomId": room["id"], "text": "0", "clientId": "k0"})
+        assert resend == acks[0]
+        status, body = await chat.api(
+            "POST", f"/api/rooms/{room['id']}/messages", ann, json={"text": "0", "clientId": "k0"}
+        )
+        assert (status, body["message"]["id"]) == (200, acks[0]["message"]["id"])
+        # Per room: another room is not limited.
         other = await chat.room(ann, name="Other")
         assert (await a.call("send-message", {"roomId": other["id"], "text": "fine"}))["ok"]
         status, _ = await chat.api(

@@ -9,10 +9,8 @@ from typing import Any
 import socketio
 
 from chat.realtime.channels import room_channel, user_channel
-from chat.realtime.managers import SKIP_PREFIX, ChatManager
+from chat.realtime.managers import NAMESPACE, SKIP_PREFIX, ChatManager
 from chat.services.events import Audience
-
-NAMESPACE = "/"
 
 # The socket whose event is being handled, so `echo=False` can skip it. Unset for REST requests.
 origin_sid: ContextVar[str | None] = ContextVar("origin_sid", default=None)

@@ -1,7 +1,7 @@
 """Presence: online while any connection is open; offline only after a grace period.
 
 The ledger holds the state (which connections each user has, who is "leaving"); this service
-decides what to announce. LocalLedger serves one node; chat.presence_redis.RedisLedger many.
+decides what to announce. LocalLedger serves one node; chat.store.presence_redis.RedisLedger many.
 """
 
 from __future__ import annotations
