@@ -104,9 +104,10 @@ async def test_join_subscribes_every_socket_and_announces(chat):
     again = await b2.call("join-room", {"roomId": room["id"]})
     assert again["ok"] is True  # joining twice is harmless
     _, members = await chat.api("GET", f"/api/rooms/{room['id']}/members", ann)
-    assert [(m["user"]["id"], m["role"]) for m in members["members"]] == [
-        (ann.id, "owner"),
-        (bob.id, "member"),
+    # The sender's pointer moved with the send; Bob has read nothing yet.
+    assert [(m["user"]["id"], m["role"], m["lastReadSeq"]) for m in members["members"]] == [
+        (ann.id, "owner", msg["seq"]),
+        (bob.id, "member", 0),
     ]
 
 

@@ -115,6 +115,7 @@ class MemberOut(Schema):
     user = fields.Nested(UserOut, required=True)
     role = S(required=True)
     joinedAt = S(required=True)  # noqa: N815
+    lastReadSeq = I(required=True)  # noqa: N815
 
 
 class CountBytes(Schema):

@@ -84,7 +84,12 @@ class RoomService:
         views = await self.users.views(list(users.values()))
         by_id = {v["id"]: v for v in views}
         return [
-            {"user": by_id[m["userId"]], "role": m["role"], "joinedAt": iso(m["joinedAt"])}
+            {
+                "user": by_id[m["userId"]],
+                "role": m["role"],
+                "joinedAt": iso(m["joinedAt"]),
+                "lastReadSeq": m.get("lastReadSeq", 0),
+            }
             for m in members
             if m["userId"] in by_id
         ]
