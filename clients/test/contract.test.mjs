@@ -1,48 +1,12 @@
 // The wire contract walked as an app would, with socket.io-client 4 and axios, against the real
-// server started by `python run.py` (embedded database). Run: npm test (or via pytest).
+// server started by `python run.py` (embedded database). Run: npm test --prefix clients (or pytest).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, dirname } from "node:path";
-import { fileURLToPath } from "node:url";
-import net from "node:net";
 import axios from "axios";
 import { io } from "socket.io-client";
+import { chatServer } from "../lib/server.mjs";
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 let server, base;
-
-const freePort = () =>
-  new Promise((resolve) => {
-    const s = net.createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-
-async function startServer() {
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  server = spawn(process.env.PYTHON || "python3", ["run.py"], {
-    cwd: ROOT,
-    stdio: ["ignore", "ignore", "inherit"],
-    env: {
-      ...process.env, PORT: String(port), HOST: "127.0.0.1", MONGODB_URI: "",
-      DATA_DIR: mkdtempSync(join(tmpdir(), "chat-js-")), BCRYPT_ROUNDS: "4", LOG_LEVEL: "warning",
-      RATE_LIMIT_AUTH: "1000/minute", RATE_LIMIT_API: "100000/minute", RATE_LIMIT_MESSAGES: "1000/10seconds",
-      CLIENT_URL: "http://localhost:5173",
-    },
-  });
-  for (let i = 0; i < 150; i++) {
-    try {
-      if ((await axios.get(base + "/health")).status === 200) return;
-    } catch {}
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error("server did not start");
-}
 
 // A browser-like client: axios plus the HTTP-only cookie and an Origin, as a page would send.
 function browser() {
@@ -88,8 +52,11 @@ async function account(name) {
   return { ...b, user: reg.data.user, token: reg.data.token, email };
 }
 
-before(startServer);
-after(() => server?.kill("SIGTERM"));
+before(async () => {
+  server = await chatServer();
+  base = server.base;
+});
+after(() => server?.stop());
 
 test("register, log in with the cookie, and read /me", async () => {
   const ann = await account("Ann");
@@ -185,4 +152,85 @@ test("an upload through FormData appears as a message; logout ends the socket", 
   assert.equal((await bob.api.post("/api/auth/logout")).status, 200);
   assert.deepEqual(await expired, { reason: "logout" });
   assert.equal(await gone, "io server disconnect");
+});
+
+// Resolves with the events of one kind that arrive within `ms`.
+const collect = (socket, event, ms) =>
+  new Promise((resolve) => {
+    const seen = [];
+    const handler = (data) => seen.push(data);
+    socket.on(event, handler);
+    setTimeout(() => (socket.off(event, handler), resolve(seen)), ms);
+  });
+
+test("presence with two tabs: online once, offline only after the last tab and the grace", async () => {
+  const ann = await account("Ann");
+  const bob = await account("Bob");
+  const room = (await ann.api.post("/api/rooms", { name: "Pair", type: "private" })).data.room;
+  assert.equal((await bob.api.post("/api/rooms/join", { inviteCode: room.inviteCode })).status, 200);
+  const watcher = io(base, { transports: ["websocket"], extraHeaders: { Cookie: bob.cookie() } });
+  await connected(watcher);
+
+  const tab = () => io(base, { transports: ["websocket"], extraHeaders: { Cookie: ann.cookie() }, forceNew: true });
+  const online = once(watcher, "user-online", (e) => e.userId === ann.user.id);
+  const tab1 = tab();
+  await connected(tab1);
+  assert.deepEqual(await online, { userId: ann.user.id });
+
+  const duringSecondTab = collect(watcher, "user-online", 500);
+  const tab2 = tab();
+  const welcome = once(tab2, "online-users");
+  await connected(tab2);
+  assert.ok((await welcome).userIds.includes(bob.user.id));
+  assert.deepEqual(await duringSecondTab, [], "a second tab announces nothing");
+
+  // The server's grace is 1 s here; one tab closing must not flap Ann offline.
+  const afterFirstClose = collect(watcher, "user-offline", 1800);
+  tab1.close();
+  assert.deepEqual(await afterFirstClose, [], "still online while one tab is open");
+
+  const offline = once(watcher, "user-offline", (e) => e.userId === ann.user.id);
+  const closedAt = Date.now();
+  tab2.close();
+  const event = await offline;
+  assert.ok(Date.now() - closedAt >= 900, "offline waits out the grace period");
+  assert.ok(Date.parse(event.lastSeen) <= Date.now());
+  const seen = (await bob.api.get(`/api/users/${ann.user.id}`)).data.user;
+  assert.equal(seen.online, false);
+  watcher.close();
+});
+
+test("sync after restarting the server process returns exactly what was missed", async () => {
+  const ann = await account("Ann");
+  const bob = await account("Bob");
+  const room = (await ann.api.post("/api/rooms", { name: "Restart" })).data.room;
+  await bob.api.post(`/api/rooms/${room.id}/join`, {});
+  // socket.io-client's own reconnection, as an app ships it (shortened delays only).
+  const b = io(base, { auth: { token: bob.token }, reconnectionDelay: 200, reconnectionDelayMax: 500 });
+  await connected(b);
+  const before = await b.timeout(5000).emitWithAck("send-message", { roomId: room.id, text: "before", clientId: "r-1" });
+  assert.equal(before.ok, true);
+  const lastSeen = before.message.seq;
+
+  const told = once(b, "server-shutdown", () => true, 10000);
+  const dropped = new Promise((r) => b.once("disconnect", r));
+  await server.stop();
+  await told; // graceful stop says so before closing the transport
+  assert.equal(await dropped, "transport close"); // so the client reconnects by itself
+  await server.start();
+
+  // Sent while Bob may or may not be back: sync must return them either way, once each.
+  for (const text of ["one", "two", "three"]) {
+    const sent = await ann.api.post(`/api/rooms/${room.id}/messages`, { text });
+    assert.equal(sent.status, 201);
+  }
+  if (!b.connected) await once(b, "connect", () => true, 15000);
+  const sync = await b.timeout(5000).emitWithAck("sync", { rooms: { [room.id]: lastSeen } });
+  assert.equal(sync.ok, true);
+  assert.deepEqual(sync.rooms[0].messages.map((m) => m.text), ["one", "two", "three"]);
+  assert.equal(sync.rooms[0].hasMore, false);
+  // The message acked before the restart survived it, and its clientId still deduplicates.
+  const resend = await b.timeout(5000).emitWithAck("send-message", { roomId: room.id, text: "before", clientId: "r-1" });
+  assert.equal(resend.message.id, before.message.id);
+  b.close();
 });
