@@ -11,6 +11,7 @@ import aiohttp_cors
 from aiohttp import web
 
 from chat.api import middlewares
+from chat.api.demo import add_demo_routes
 from chat.api.keys import SERVICES, SETTINGS, STARTED_AT
 from chat.api.routes import add_routes
 from chat.errors import Unavailable
@@ -196,6 +197,8 @@ def create_app(settings: Settings) -> web.Application:
     )
     for route in routes:
         cors.add(route)
+    if settings.demo_client:
+        add_demo_routes(app)
     sio.attach(app)
     app.on_response_prepare.append(middlewares.security_headers)
     return app

@@ -1,5 +1,6 @@
-"""The JavaScript suite (clients/): socket.io-client 4 and axios walking the contract against the
-real server. Run here so the README's one test command covers it too."""
+"""The real clients (clients/): socket.io-client 4 and axios walking the contract, and the demo
+page in Debian's chromium through playwright-core. Run here so the README's one test command
+covers them too."""
 
 from __future__ import annotations
 
@@ -12,23 +13,43 @@ from pathlib import Path
 import pytest
 
 CLIENTS = Path(__file__).resolve().parents[1] / "clients"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 
 
-@pytest.mark.slow
-@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
-@pytest.mark.skipif(
-    not (CLIENTS / "node_modules" / "socket.io-client").exists(),
-    reason="npm packages missing: run `npm ci --prefix clients` (.ci/run does)",
-)
-def test_javascript_clients_walk_the_contract():
+def needs_npm(test):
+    """Node and the npm packages from the committed lockfile (.ci/run installs both)."""
+    test = pytest.mark.slow(test)
+    test = pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")(test)
+    return pytest.mark.skipif(
+        not (CLIENTS / "node_modules" / "playwright-core").exists(),
+        reason="npm packages missing: run `npm ci --prefix clients`",
+    )(test)
+
+
+def run_node_suite(test_file: str, passes: int) -> None:
     result = subprocess.run(
-        ["node", "--test", "--test-concurrency=1", "test/"],
+        ["node", "--test", "--test-concurrency=1", f"test/{test_file}"],
         cwd=CLIENTS,
-        env={**os.environ, "PYTHON": sys.executable},
+        env={**os.environ, "PYTHON": sys.executable, "CHROMIUM": CHROMIUM},
         capture_output=True,
         text=True,
         timeout=300,
     )
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-    assert "# fail 0" in result.stdout
-    assert "# pass 4" in result.stdout
+    report = result.stdout[-4000:] + result.stderr[-2000:]
+    assert result.returncode == 0, report
+    assert "# fail 0" in result.stdout, report
+    assert "# skipped 0" in result.stdout, report
+    assert f"# pass {passes}" in result.stdout, report
+
+
+@needs_npm
+def test_javascript_clients_walk_the_contract():
+    run_node_suite("contract.test.mjs", passes=6)
+
+
+@needs_npm
+@pytest.mark.skipif(
+    not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} missing: `apt-get install chromium`"
+)
+def test_demo_page_in_chromium():
+    run_node_suite("demo.browser.test.mjs", passes=1)

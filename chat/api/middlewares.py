@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
+from chat.api.demo import DEMO_CSP, is_demo_path
 from chat.api.helpers import bearer_token, client_address
 from chat.api.keys import REQUEST_ID, SERVICES, SETTINGS, USER_ID
 from chat.errors import (
@@ -149,5 +150,7 @@ async def security_headers(request: web.Request, response: web.StreamResponse) -
     if request.path.startswith("/api/") or request.path in ("/health",):
         headers.setdefault("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
         headers.setdefault("Cache-Control", "no-store")
+    elif is_demo_path(request.path):
+        headers.setdefault("Content-Security-Policy", DEMO_CSP)
     if request.app[SETTINGS].cookie_secure:
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")

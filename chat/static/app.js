@@ -1,0 +1,642 @@
+// The demo web client. It uses only the public contract (docs/API.md): REST with the HTTP-only
+// cookie for accounts and rooms, Socket.IO (the same cookie) for everything live.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+const QUICK_REACTIONS = ["👍", "❤️", "😂"];
+const PAGE = 30;
+
+const state = {
+  me: null,
+  socket: null,
+  rooms: new Map(), // roomId -> Room (as in GET /api/rooms/mine)
+  current: null, // open roomId
+  messages: new Map(), // roomId -> Message[] ascending by seq (pending ones at the end)
+  hasMore: new Map(), // roomId -> older history exists
+  members: new Map(), // roomId -> Map userId -> {user, role, lastReadSeq}
+  online: new Set(),
+  typing: new Map(), // roomId -> Map userId -> name
+  editing: null, // messageId being edited
+  typingSent: false,
+  typingTimer: null,
+};
+
+// -- small helpers --------------------------------------------------------------------------------
+
+function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (key.startsWith("on")) el.addEventListener(key.slice(2), value);
+    else if (value !== false && value != null) el.setAttribute(key, value === true ? "" : value);
+  }
+  for (const child of children.flat()) {
+    if (child != null && child !== false) el.append(child); // strings become text, never HTML
+  }
+  return el;
+}
+
+async function api(method, path, body) {
+  const init = { method, credentials: "same-origin", headers: {} };
+  if (body instanceof FormData) init.body = body;
+  else if (body !== undefined) {
+    init.body = JSON.stringify(body);
+    init.headers["Content-Type"] = "application/json";
+  }
+  const res = await fetch(path, init);
+  const data = res.status === 204 ? {} : await res.json().catch(() => ({}));
+  if (!res.ok) throw new Error(data.error?.message || `${res.status} ${res.statusText}`);
+  return data;
+}
+
+// Every event has an ack: {ok: true, ...} or {ok: false, error}.
+async function call(event, payload) {
+  const ack = await state.socket.timeout(10000).emitWithAck(event, payload);
+  if (!ack.ok) throw new Error(ack.error.message);
+  return ack;
+}
+
+function clientId() {
+  const bytes = crypto.getRandomValues(new Uint8Array(12)); // works on plain http too
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+function showError(where, err) {
+  $(where).textContent = err ? err.message || String(err) : "";
+}
+
+const time = (iso) => new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+const roomTitle = (room) => (room.type === "direct" ? room.peer?.name || "Direct chat" : room.name);
+
+// -- sign in ----------------------------------------------------------------------------------------
+
+async function start() {
+  try {
+    state.me = (await api("GET", "/api/auth/me")).user;
+  } catch {
+    return showAuth();
+  }
+  await enter();
+}
+
+function showAuth() {
+  $("app").hidden = true;
+  $("auth").hidden = false;
+}
+
+$("auth-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const form = new FormData($("auth-form"));
+  const registering = !$("name-row").hidden;
+  const body = { email: form.get("email"), password: form.get("password") };
+  if (registering) body.name = form.get("display-name");
+  try {
+    const path = registering ? "/api/auth/register" : "/api/auth/login";
+    state.me = (await api("POST", path, body)).user;
+    showError("auth-error");
+    await enter();
+  } catch (err) {
+    showError("auth-error", err);
+  }
+});
+
+$("register").addEventListener("click", () => {
+  if ($("name-row").hidden) {
+    $("name-row").hidden = false;
+    $("auth-form").elements["display-name"].required = true;
+    $("login").textContent = "Create account";
+    $("register").textContent = "I have an account";
+  } else {
+    $("name-row").hidden = true;
+    $("auth-form").elements["display-name"].required = false;
+    $("login").textContent = "Log in";
+    $("register").textContent = "Create account";
+  }
+});
+
+$("logout").addEventListener("click", async () => {
+  await api("POST", "/api/auth/logout").catch(() => {});
+  location.reload();
+});
+
+async function enter() {
+  $("auth").hidden = true;
+  $("app").hidden = false;
+  $("me-name").textContent = state.me.name;
+  $("my-status").value = state.me.status === "offline" ? "online" : state.me.status;
+  await loadRooms();
+  connect();
+}
+
+// -- the socket -----------------------------------------------------------------------------------
+
+function connect() {
+  // Same origin: the browser sends the HTTP-only cookie with the handshake.
+  const socket = io({ withCredentials: true });
+  state.socket = socket;
+  let firstConnect = true;
+
+  socket.on("connect", async () => {
+    setConnection("");
+    if (!firstConnect) await catchUp();
+    firstConnect = false;
+  });
+  socket.on("disconnect", () => setConnection("Reconnecting…"));
+  socket.on("connect_error", (err) => {
+    if (err.data?.code === "UNAUTHORIZED") location.reload();
+    else setConnection("Cannot reach the server; retrying…");
+  });
+  socket.on("session-expired", () => location.reload());
+  socket.on("server-shutdown", () => setConnection("Server restarting…"));
+
+  socket.on("new-message", (m) => {
+    addMessages(m.roomId, [m]);
+    const room = state.rooms.get(m.roomId);
+    if (room) {
+      room.lastMessage = { text: m.text, senderName: m.sender.name, createdAt: m.createdAt };
+      room.lastSeq = Math.max(room.lastSeq, m.seq);
+      room.updatedAt = m.createdAt;
+      if (m.roomId === state.current && document.visibilityState === "visible") markRead();
+      else room.unreadCount = (room.unreadCount || 0) + 1;
+    }
+    clearTyping(m.roomId, m.sender.id);
+    renderRooms();
+  });
+  socket.on("message-updated", (m) => replaceMessage(m));
+  socket.on("message-deleted", ({ roomId, messageId }) => {
+    const old = (state.messages.get(roomId) || []).find((x) => x.id === messageId);
+    if (old) replaceMessage({ ...old, text: "", attachments: [], reactions: [], deletedAt: new Date().toISOString() });
+  });
+  socket.on("reaction-updated", ({ roomId, messageId, reactions }) => {
+    const old = (state.messages.get(roomId) || []).find((x) => x.id === messageId);
+    if (old) replaceMessage({ ...old, reactions });
+  });
+  socket.on("user-typing", ({ roomId, userId, name, isTyping }) => {
+    const typists = state.typing.get(roomId) || new Map();
+    if (isTyping) typists.set(userId, name);
+    else typists.delete(userId);
+    state.typing.set(roomId, typists);
+    renderTyping();
+  });
+  socket.on("online-users", ({ userIds }) => {
+    state.online = new Set(userIds);
+    renderPresence();
+  });
+  socket.on("user-online", ({ userId }) => {
+    state.online.add(userId);
+    renderPresence();
+  });
+  socket.on("user-offline", ({ userId }) => {
+    state.online.delete(userId);
+    renderPresence();
+  });
+  socket.on("message-read-receipt", ({ roomId, userId, seq }) => {
+    const member = state.members.get(roomId)?.get(userId);
+    if (member) member.lastReadSeq = Math.max(member.lastReadSeq, seq);
+    if (roomId === state.current) renderMessages();
+  });
+  socket.on("room-created", ({ room }) => upsertRoom(room));
+  socket.on("room-updated", ({ room }) => upsertRoom(room));
+  socket.on("room-deleted", ({ roomId }) => dropRoom(roomId));
+  socket.on("member-joined", ({ roomId, user, role }) => {
+    const members = state.members.get(roomId);
+    if (members && !members.has(user.id)) members.set(user.id, { user, role, lastReadSeq: 0 });
+    // Someone new to our rooms: no user-online came for them, their User says it.
+    if (user.online) state.online.add(user.id);
+    if (roomId === state.current) renderHeader();
+  });
+  socket.on("member-left", ({ roomId, userId }) => {
+    if (userId === state.me.id) return dropRoom(roomId);
+    state.members.get(roomId)?.delete(userId);
+    if (roomId === state.current) renderHeader();
+  });
+}
+
+function setConnection(text) {
+  $("connection").textContent = text;
+}
+
+// After a reconnect (or a server restart): ask for exactly what was missed in each loaded room.
+async function catchUp() {
+  const rooms = {};
+  for (const [roomId, list] of state.messages) {
+    const stored = list.filter((m) => m.seq);
+    rooms[roomId] = stored.length ? stored[stored.length - 1].seq : 0;
+  }
+  try {
+    if (Object.keys(rooms).length) {
+      const ack = await call("sync", { rooms });
+      for (const r of ack.rooms) addMessages(r.roomId, r.messages);
+    }
+    await loadRooms();
+    if (state.current) markRead();
+  } catch (err) {
+    showError("chat-error", err);
+  }
+}
+
+// -- rooms ------------------------------------------------------------------------------------------
+
+async function loadRooms() {
+  const { rooms } = await api("GET", "/api/rooms/mine");
+  state.rooms = new Map(rooms.map((r) => [r.id, r]));
+  renderRooms();
+}
+
+function upsertRoom(room) {
+  const old = state.rooms.get(room.id);
+  state.rooms.set(room.id, { unreadCount: 0, ...old, ...room });
+  renderRooms();
+  if (room.id === state.current) renderHeader();
+}
+
+function dropRoom(roomId) {
+  state.rooms.delete(roomId);
+  state.messages.delete(roomId);
+  if (state.current === roomId) {
+    state.current = null;
+    renderRoom();
+  }
+  renderRooms();
+}
+
+function renderRooms() {
+  const sorted = [...state.rooms.values()].sort((a, b) => (b.updatedAt > a.updatedAt ? 1 : -1));
+  $("rooms").replaceChildren(
+    ...sorted.map((room) =>
+      h(
+        "li",
+        { class: room.id === state.current ? "room active" : "room", "data-room": room.id, onclick: () => openRoom(room.id) },
+        room.type === "direct" ? h("span", { class: state.online.has(room.peer?.id) ? "dot on" : "dot" }) : null,
+        h("span", { class: "room-name" }, roomTitle(room), room.type === "private" ? " 🔒" : ""),
+        room.unreadCount > 0 ? h("span", { class: "badge" }, String(room.unreadCount)) : null,
+      ),
+    ),
+  );
+}
+
+async function openRoom(roomId) {
+  state.current = roomId;
+  state.editing = null;
+  showError("chat-error");
+  renderRooms();
+  renderRoom();
+  try {
+    if (!state.members.has(roomId)) {
+      const { members } = await api("GET", `/api/rooms/${roomId}/members`);
+      state.members.set(roomId, new Map(members.map((m) => [m.user.id, m])));
+      for (const m of members) if (m.user.online) state.online.add(m.user.id);
+    }
+    if (!state.messages.has(roomId)) {
+      const ack = await call("get-history", { roomId, limit: PAGE });
+      state.messages.set(roomId, []);
+      state.hasMore.set(roomId, ack.hasMore);
+      addMessages(roomId, ack.messages);
+    }
+    if (roomId !== state.current) return;
+    renderRoom();
+    scrollToEnd();
+    markRead();
+  } catch (err) {
+    showError("chat-error", err);
+  }
+}
+
+$("new-room").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const form = event.target;
+  try {
+    const { room } = await api("POST", "/api/rooms", {
+      name: form.elements["room-name"].value.trim(),
+      type: form.elements.private.checked ? "private" : "public",
+    });
+    form.reset();
+    upsertRoom(room);
+    await openRoom(room.id);
+  } catch (err) {
+    showError("chat-error", err);
+  }
+});
+
+$("join-code").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  try {
+    const { room } = await api("POST", "/api/rooms/join", { inviteCode: event.target.elements.code.value.trim() });
+    event.target.reset();
+    upsertRoom(room);
+    await openRoom(room.id);
+  } catch (err) {
+    showError("chat-error", err);
+  }
+});
+
+$("find-user").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  try {
+    const q = encodeURIComponent(event.target.elements.q.value.trim());
+    const { users } = await api("GET", `/api/users/search?q=${q}&limit=10`);
+    $("people").replaceChildren(
+      ...users.map((user) =>
+        h("li", { class: "person", onclick: () => openDirect(user.id) }, user.name, h("span", { class: "muted" }, " · message")),
+      ),
+    );
+    if (!users.length) $("people").replaceChildren(h("li", { class: "muted" }, "Nobody found"));
+  } catch (err) {
+    showError("chat-error", err);
+  }
+});
+
+async function openDirect(userId) {
+  try {
+    const { room } = await api("POST", "/api/rooms/direct", { userId });
+    $("people").replaceChildren();
+    $("find-user").reset();
+    upsertRoom(room);
+    await openRoom(room.id);
+  } catch (err) {
+    showError("chat-error", err);
+  }
+}
+
+$("browse").addEventListener("click", async () => {
+  try {
+    const { rooms } = await api("GET", "/api/rooms?limit=20");
+    const joinable = rooms.filter((r) => !state.rooms.has(r.id));
+    $("public-rooms").replaceChildren(
+      ...joinable.map((room) => h("li", { class: "person", onclick: () => joinPublic(room.id) }, room.name, h("span", { class: "muted" }, ` · ${room.memberCount} · join`))),
+    );
+    if (!joinable.length) $("public-rooms").replaceChildren(h("li", { class: "muted" }, "No other public rooms"));
+  } catch (err) {
+    showError("chat-error", err);
+  }
+});
+
+async function joinPublic(roomId) {
+  try {
+    const { room } = await call("join-room", { roomId });
+    $("public-rooms").replaceChildren();
+    upsertRoom(room);
+    await openRoom(room.id);
+  } catch (err) {
+    showError("chat-error", err);
+  }
+}
+
+$("my-status").addEventListener("change", (event) => call("user-status", { status: event.target.value }).catch((err) => showError("chat-error", err)));
+
+// -- messages ---------------------------------------------------------------------------------------
+
+// Merge by id (a message can arrive by broadcast, ack and sync); keep ascending seq.
+function addMessages(roomId, incoming) {
+  if (!state.messages.has(roomId)) return; // not loaded yet: history will bring it
+  const list = state.messages.get(roomId);
+  for (const m of incoming) {
+    const at = list.findIndex((x) => x.id === m.id || (m.clientId && x.clientId === m.clientId && x.sender.id === m.sender.id));
+    if (at >= 0) list[at] = m;
+    else list.push(m);
+  }
+  const order = (m) => m.seq || Number.MAX_SAFE_INTEGER; // pending sends last
+  list.sort((a, b) => order(a) - order(b));
+  if (roomId === state.current) {
+    const nearEnd = isNearEnd();
+    renderMessages();
+    if (nearEnd) scrollToEnd();
+  }
+}
+
+function replaceMessage(m) {
+  const list = state.messages.get(m.roomId);
+  const at = list ? list.findIndex((x) => x.id === m.id) : -1;
+  if (at < 0) return;
+  list[at] = m;
+  if (m.roomId === state.current) renderMessages();
+}
+
+let readTimer = null;
+function markRead() {
+  clearTimeout(readTimer);
+  readTimer = setTimeout(async () => {
+    const room = state.rooms.get(state.current);
+    const list = state.messages.get(state.current) || [];
+    const last = list.filter((m) => m.seq).pop();
+    if (!room || !last || (room.lastReadSeq >= last.seq && !room.unreadCount)) return;
+    try {
+      const ack = await call("message-read", { roomId: room.id, seq: last.seq });
+      room.lastReadSeq = ack.lastReadSeq;
+      room.unreadCount = 0;
+      renderRooms();
+    } catch (err) {
+      showError("chat-error", err);
+    }
+  }, 150);
+}
+
+document.addEventListener("visibilitychange", () => {
+  if (document.visibilityState === "visible" && state.current) markRead();
+});
+
+$("composer").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const text = $("text").value.trim();
+  if (!text) return;
+  $("text").value = "";
+  stopTyping();
+  if (state.editing) {
+    const messageId = state.editing;
+    setEditing(null);
+    return call("edit-message", { messageId, text }).then(({ message }) => replaceMessage(message), (err) => showError("chat-error", err));
+  }
+  await send(state.current, text, clientId());
+});
+
+// Shown at once as pending; the ack replaces it. A failed send keeps its clientId, so "retry"
+// can never post it twice.
+async function send(roomId, text, id) {
+  const pending = { id: `pending-${id}`, clientId: id, roomId, seq: 0, sender: state.me, type: "text", text, attachments: [], reactions: [], createdAt: new Date().toISOString(), pending: true };
+  addMessages(roomId, [pending]);
+  scrollToEnd();
+  try {
+    const { message } = await call("send-message", { roomId, text, clientId: id });
+    addMessages(roomId, [message]);
+    showError("chat-error");
+  } catch (err) {
+    addMessages(roomId, [{ ...pending, pending: false, failed: err.message }]);
+  }
+}
+
+$("file").addEventListener("change", async (event) => {
+  const file = event.target.files[0];
+  event.target.value = "";
+  if (!file || !state.current) return;
+  const form = new FormData();
+  form.append("roomId", state.current);
+  form.append("clientId", clientId());
+  form.append("file", file);
+  try {
+    const { message } = await api("POST", "/api/uploads", form);
+    addMessages(message.roomId, [message]);
+    scrollToEnd();
+  } catch (err) {
+    showError("chat-error", err);
+  }
+});
+
+$("text").addEventListener("input", () => {
+  if (!state.current || state.editing) return;
+  if (!state.typingSent) {
+    state.typingSent = true;
+    call("typing-start", { roomId: state.current }).catch(() => {});
+  }
+  clearTimeout(state.typingTimer);
+  state.typingTimer = setTimeout(stopTyping, 3000);
+});
+
+function stopTyping() {
+  clearTimeout(state.typingTimer);
+  if (state.typingSent && state.current) call("typing-stop", { roomId: state.current }).catch(() => {});
+  state.typingSent = false;
+}
+
+function clearTyping(roomId, userId) {
+  state.typing.get(roomId)?.delete(userId);
+  renderTyping();
+}
+
+// Scrolling to the top loads the page before the oldest message shown.
+$("messages").addEventListener("scroll", async () => {
+  const roomId = state.current;
+  const box = $("messages");
+  if (box.scrollTop > 40 || !state.hasMore.get(roomId) || box.dataset.loading) return;
+  box.dataset.loading = "1";
+  try {
+    const oldest = state.messages.get(roomId).find((m) => m.seq)?.seq;
+    const ack = await call("get-history", { roomId, before: oldest, limit: PAGE });
+    state.hasMore.set(roomId, ack.hasMore);
+    const height = box.scrollHeight;
+    addMessages(roomId, ack.messages);
+    box.scrollTop = box.scrollHeight - height; // keep the reader's place
+  } catch (err) {
+    showError("chat-error", err);
+  } finally {
+    delete box.dataset.loading;
+  }
+});
+
+function setEditing(message) {
+  state.editing = message ? message.id : null;
+  $("editing").hidden = !message;
+  $("text").value = message ? message.text : "";
+  if (message) $("text").focus();
+}
+$("cancel-edit").addEventListener("click", () => setEditing(null));
+
+// -- rendering the open room ------------------------------------------------------------------------
+
+function renderRoom() {
+  const room = state.rooms.get(state.current);
+  $("composer").hidden = !room;
+  renderHeader();
+  renderMessages();
+  renderTyping();
+}
+
+function renderHeader() {
+  const room = state.rooms.get(state.current);
+  $("room-name").textContent = room ? roomTitle(room) : "No room open";
+  $("invite").hidden = !room?.inviteCode;
+  $("invite-code").textContent = room?.inviteCode || "";
+  const members = [...(state.members.get(state.current)?.values() || [])];
+  $("room-info").replaceChildren(
+    ...members.map((m) => h("span", { class: "member" }, h("span", { class: state.online.has(m.user.id) || m.user.id === state.me.id ? "dot on" : "dot" }), m.user.name)),
+  );
+}
+
+function renderPresence() {
+  renderRooms();
+  renderHeader();
+}
+
+function renderTyping() {
+  const names = [...(state.typing.get(state.current)?.values() || [])];
+  $("typing").textContent = names.length ? `${names.join(", ")} ${names.length > 1 ? "are" : "is"} typing…` : "";
+}
+
+function renderMessages() {
+  const room = state.rooms.get(state.current);
+  const list = state.messages.get(state.current) || [];
+  const members = state.members.get(state.current) || new Map();
+  const mine = list.filter((m) => m.sender.id === state.me.id && m.seq && !m.deletedAt).pop();
+  const readers = mine ? [...members.values()].filter((m) => m.user.id !== state.me.id && m.lastReadSeq >= mine.seq).map((m) => m.user.name) : [];
+  const canModerate = room && ["owner", "admin"].includes(room.myRole) && room.type !== "direct";
+  $("messages").replaceChildren(
+    ...(state.hasMore.get(state.current) ? [h("li", { class: "muted more" }, "Scroll up for older messages")] : []),
+    ...list.map((m) => renderMessage(m, m === mine ? readers : null, canModerate)),
+  );
+}
+
+function renderMessage(m, readers, canModerate) {
+  const own = m.sender.id === state.me.id;
+  const classes = ["message", own ? "own" : "", m.pending ? "pending" : "", m.failed ? "failed" : "", m.deletedAt ? "deleted" : ""];
+  const body = m.deletedAt
+    ? h("p", { class: "text muted" }, "Message deleted")
+    : h("div", {}, m.text ? h("p", { class: "text" }, m.text) : null, ...m.attachments.map(renderAttachment));
+  const actions =
+    m.seq && !m.deletedAt
+      ? h(
+          "span",
+          { class: "actions" },
+          ...QUICK_REACTIONS.map((emoji) => h("button", { class: "link", title: `React ${emoji}`, onclick: () => react(m, emoji) }, emoji)),
+          own && m.type === "text" ? h("button", { class: "link", onclick: () => setEditing(m) }, "edit") : null,
+          own || canModerate ? h("button", { class: "link", onclick: () => remove(m) }, "delete") : null,
+        )
+      : null;
+  return h(
+    "li",
+    { class: classes.filter(Boolean).join(" "), "data-seq": m.seq || "" },
+    h("header", {}, h("strong", {}, m.sender.name), " ", h("time", { datetime: m.createdAt }, time(m.createdAt)), m.editedAt && !m.deletedAt ? h("span", { class: "muted" }, " (edited)") : null, actions),
+    body,
+    m.reactions.length
+      ? h("p", { class: "reactions" }, ...m.reactions.map((r) => h("button", { class: r.userIds.includes(state.me.id) ? "chip mine" : "chip", onclick: () => react(m, r.emoji) }, `${r.emoji} ${r.count}`)))
+      : null,
+    m.pending ? h("p", { class: "status" }, "Sending…") : null,
+    m.failed ? h("p", { class: "status error" }, `Not sent: ${m.failed} `, h("button", { class: "link", onclick: () => send(m.roomId, m.text, m.clientId) }, "retry")) : null,
+    readers ? h("p", { class: "status receipt" }, readers.length ? `Seen by ${readers.join(", ")}` : "Sent") : null,
+  );
+}
+
+function renderAttachment(a) {
+  if (a.mimeType.startsWith("image/")) {
+    return h("a", { href: a.url, target: "_blank", rel: "noopener" }, h("img", { src: a.url, alt: a.name, width: a.width, height: a.height, loading: "lazy" }));
+  }
+  return h("p", {}, h("a", { href: a.url, rel: "noopener" }, `📄 ${a.name}`), h("span", { class: "muted" }, ` ${Math.ceil(a.size / 1024)} KB`));
+}
+
+async function react(m, emoji) {
+  try {
+    const { reactions } = await call("react-message", { messageId: m.id, emoji });
+    replaceMessage({ ...state.messages.get(m.roomId).find((x) => x.id === m.id), reactions });
+  } catch (err) {
+    showError("chat-error", err);
+  }
+}
+
+async function remove(m) {
+  if (!confirm("Delete this message?")) return;
+  try {
+    await call("delete-message", { messageId: m.id });
+    replaceMessage({ ...m, text: "", attachments: [], reactions: [], deletedAt: new Date().toISOString() });
+  } catch (err) {
+    showError("chat-error", err);
+  }
+}
+
+function isNearEnd() {
+  const box = $("messages");
+  return box.scrollHeight - box.scrollTop - box.clientHeight < 80;
+}
+
+function scrollToEnd() {
+  const box = $("messages");
+  box.scrollTop = box.scrollHeight;
+}
+
+start();

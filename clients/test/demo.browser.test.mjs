@@ -1,0 +1,154 @@
+// The demo page at `/` in Debian's chromium, driven by playwright-core: two people, two browser
+// profiles, one private room. Screenshots land in test-artifacts/. Run: npm test --prefix clients.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, mkdirSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+import { ROOT, chatServer } from "../lib/server.mjs";
+
+const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
+const ARTIFACTS = join(ROOT, "test-artifacts");
+const FLAGS = [
+  "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+];
+const WAIT = { timeout: 10000 };
+
+let server;
+const contexts = [];
+
+before(async () => {
+  server = await chatServer();
+  mkdirSync(ARTIFACTS, { recursive: true });
+});
+after(async () => {
+  for (const context of contexts) await context.close();
+  await server?.stop();
+});
+
+// A fresh profile per person: its own cookie jar, nothing left from an earlier run.
+async function person() {
+  const context = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), "chat-profile-")), {
+    executablePath: CHROMIUM, headless: true, args: FLAGS, viewport: { width: 1100, height: 720 },
+  });
+  contexts.push(context);
+  const page = context.pages()[0] || (await context.newPage());
+  page.problems = [];
+  page.on("pageerror", (err) => page.problems.push(String(err)));
+  // Chromium logs every 4xx as a console error; failed responses are checked by URL below instead.
+  page.on("console", (msg) => {
+    if (msg.type() === "error" && !msg.text().startsWith("Failed to load resource")) page.problems.push(msg.text());
+  });
+  page.on("requestfailed", (req) => page.problems.push(`${req.url()} failed: ${req.failure()?.errorText}`));
+  page.on("response", (res) => {
+    const expected = res.status() === 401 && res.url().endsWith("/api/auth/me"); // not signed in yet
+    if (res.status() >= 400 && !expected) page.problems.push(`${res.status()} ${res.url()}`);
+  });
+  page.on("dialog", (dialog) => dialog.accept());
+  await page.goto(server.base + "/");
+  return page;
+}
+
+async function register(page, name) {
+  await page.click("#register");
+  await page.fill('input[name="display-name"]', name);
+  await page.fill('input[name="email"]', `${name.toLowerCase()}-${Date.now()}@example.com`);
+  await page.fill('input[name="password"]', "correct horse");
+  await page.click("#login");
+  await page.locator("#app").waitFor(WAIT);
+  await page.locator("#connection:empty").waitFor({ state: "attached", ...WAIT });
+}
+
+const message = (page, text) => page.locator("#messages li.message", { hasText: text });
+
+async function say(page, text) {
+  await page.fill("#text", text);
+  await page.press("#text", "Enter");
+  await message(page, text).locator("time").waitFor(WAIT);
+  await page.locator("#messages li.pending").waitFor({ state: "detached", ...WAIT }); // acked
+}
+
+test("two people chat in a private room through the demo page", { skip: !existsSync(CHROMIUM) && `no ${CHROMIUM}` }, async () => {
+  const ann = await person();
+  const bob = await person();
+  assert.equal(await ann.title(), "Chat");
+  await register(ann, "Ann");
+  await register(bob, "Bob");
+
+  // Ann makes a private room; its invite code is shown to her as owner.
+  await ann.fill('input[name="room-name"]', "Design");
+  await ann.click('#new-room button[type="submit"]');
+  await ann.locator("#invite-code").waitFor(WAIT);
+  const code = (await ann.textContent("#invite-code")).trim();
+  assert.match(code, /^\S{20,}$/);
+
+  // Bob joins with the code Ann shared; Ann sees him arrive, online.
+  await bob.fill('input[name="code"]', code);
+  await bob.click('#join-code button[type="submit"]');
+  await bob.locator("#room-name", { hasText: "Design" }).waitFor(WAIT);
+  await ann.locator("#room-info .member", { hasText: "Bob" }).locator(".dot.on").waitFor(WAIT);
+
+  await say(ann, "Hello Bob");
+  await message(bob, "Hello Bob").waitFor(WAIT);
+
+  // Bob types: Ann sees the indicator, and it goes when his message lands.
+  await bob.click("#text");
+  await bob.keyboard.type("Hi Ann, the mockups are ready", { delay: 15 });
+  await ann.locator("#typing", { hasText: "Bob is typing" }).waitFor(WAIT);
+  await ann.screenshot({ path: join(ARTIFACTS, "demo-ann-typing.png") });
+  await bob.press("#text", "Enter");
+  await message(ann, "the mockups are ready").waitFor(WAIT);
+  await ann.locator("#typing:empty").waitFor({ state: "attached", ...WAIT });
+
+  // Bob has the room open, so he read Ann's message: she gets the receipt.
+  await message(ann, "Hello Bob").locator(".receipt", { hasText: "Seen by Bob" }).waitFor(WAIT);
+
+  // An image, drawn and PNG-encoded by the browser itself, sent through the upload endpoint.
+  const png = await bob.evaluate(() => {
+    const canvas = Object.assign(document.createElement("canvas"), { width: 240, height: 120 });
+    const g = canvas.getContext("2d");
+    g.fillStyle = "#2563eb";
+    g.fillRect(0, 0, 240, 120);
+    g.fillStyle = "#fff";
+    g.font = "28px sans-serif";
+    g.fillText("mockup v1", 40, 70);
+    return canvas.toDataURL("image/png").split(",")[1];
+  });
+  await bob.setInputFiles("#file", { name: "mockup.png", mimeType: "image/png", buffer: Buffer.from(png, "base64") });
+  const image = ann.locator('#messages li.message img[alt="mockup.png"]');
+  await image.waitFor(WAIT);
+  await ann.waitForFunction(() => document.querySelector('img[alt="mockup.png"]')?.naturalWidth === 240, null, WAIT);
+
+  // Ann reacts to Bob's message; Bob sees the count. Bob edits his own message; Ann sees the edit.
+  const bobsMessage = message(ann, "the mockups are ready");
+  await bobsMessage.hover();
+  await bobsMessage.locator('button[title="React 👍"]').click();
+  await message(bob, "the mockups are ready").locator(".chip", { hasText: "👍 1" }).waitFor(WAIT);
+  const mine = message(bob, "the mockups are ready");
+  await mine.hover();
+  await mine.locator("button", { hasText: "edit" }).click();
+  await bob.fill("#text", "Hi Ann, the mockups v2 are ready");
+  await bob.press("#text", "Enter");
+  await message(ann, "mockups v2").locator("text=(edited)").waitFor(WAIT);
+
+  // A direct message while Ann looks at Design: an unread badge on the direct room, gone on open.
+  await bob.fill('input[name="q"]', "Ann");
+  await bob.click('#find-user button[type="submit"]');
+  await bob.locator("#people li", { hasText: "Ann" }).click();
+  await bob.locator("#room-name", { hasText: "Ann" }).waitFor(WAIT);
+  await say(bob, "psst, lunch?");
+  const direct = ann.locator("#rooms li", { hasText: "Bob" });
+  await direct.locator(".badge", { hasText: "1" }).waitFor(WAIT);
+  await ann.screenshot({ path: join(ARTIFACTS, "demo-ann.png") });
+  await direct.click();
+  await message(ann, "psst, lunch?").waitFor(WAIT);
+  await direct.locator(".badge").waitFor({ state: "detached", ...WAIT });
+  await message(bob, "psst, lunch?").locator(".receipt", { hasText: "Seen by Ann" }).waitFor(WAIT);
+  await bob.screenshot({ path: join(ARTIFACTS, "demo-bob.png") });
+
+  // Nothing went wrong in either page: no script error, no CSP violation, no failed request.
+  assert.deepEqual(ann.problems, []);
+  assert.deepEqual(bob.problems, []);
+});
