@@ -52,4 +52,4 @@ def test_javascript_clients_walk_the_contract():
     not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} missing: `apt-get install chromium`"
 )
 def test_demo_page_in_chromium():
-    run_node_suite("demo.browser.test.mjs", passes=1)
+    run_node_suite("demo.browser.test.mjs", passes=3)

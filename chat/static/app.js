@@ -15,9 +15,10 @@ const state = {
   hasMore: new Map(), // roomId -> older history exists
   members: new Map(), // roomId -> Map userId -> {user, role, lastReadSeq}
   online: new Set(),
+  status: new Map(), // userId -> "away" | "busy" | ... as chosen by them
   typing: new Map(), // roomId -> Map userId -> name
   editing: null, // messageId being edited
-  typingSent: false,
+  typingRoom: null, // where our typing-start went, so typing-stop goes there too
   typingTimer: null,
 };
 
@@ -44,7 +45,10 @@ async function api(method, path, body) {
   }
   const res = await fetch(path, init);
   const data = res.status === 204 ? {} : await res.json().catch(() => ({}));
-  if (!res.ok) throw new Error(data.error?.message || `${res.status} ${res.statusText}`);
+  if (!res.ok) {
+    const wait = data.error?.details?.retryAfter;
+    throw new Error((data.error?.message || `${res.status} ${res.statusText}`) + (wait ? ` (try again in ${wait} s)` : ""));
+  }
   return data;
 }
 
@@ -137,10 +141,14 @@ function connect() {
 
   socket.on("connect", async () => {
     setConnection("");
+    renderHeader();
     if (!firstConnect) await catchUp();
     firstConnect = false;
   });
-  socket.on("disconnect", () => setConnection("Reconnecting…"));
+  socket.on("disconnect", () => {
+    setConnection("Reconnecting…");
+    renderHeader();
+  });
   socket.on("connect_error", (err) => {
     if (err.data?.code === "UNAUTHORIZED") location.reload();
     else setConnection("Cannot reach the server; retrying…");
@@ -189,6 +197,10 @@ function connect() {
     state.online.delete(userId);
     renderPresence();
   });
+  socket.on("user-status-update", ({ userId, status }) => {
+    state.status.set(userId, status);
+    renderPresence();
+  });
   socket.on("message-read-receipt", ({ roomId, userId, seq }) => {
     const member = state.members.get(roomId)?.get(userId);
     if (member) member.lastReadSeq = Math.max(member.lastReadSeq, seq);
@@ -202,6 +214,7 @@ function connect() {
     if (members && !members.has(user.id)) members.set(user.id, { user, role, lastReadSeq: 0 });
     // Someone new to our rooms: no user-online came for them, their User says it.
     if (user.online) state.online.add(user.id);
+    state.status.set(user.id, user.status);
     if (roomId === state.current) renderHeader();
   });
   socket.on("member-left", ({ roomId, userId }) => {
@@ -266,7 +279,7 @@ function renderRooms() {
       h(
         "li",
         { class: room.id === state.current ? "room active" : "room", "data-room": room.id, onclick: () => openRoom(room.id) },
-        room.type === "direct" ? h("span", { class: state.online.has(room.peer?.id) ? "dot on" : "dot" }) : null,
+        room.type === "direct" ? presenceDot(room.peer?.id) : null,
         h("span", { class: "room-name" }, roomTitle(room), room.type === "private" ? " 🔒" : ""),
         room.unreadCount > 0 ? h("span", { class: "badge" }, String(room.unreadCount)) : null,
       ),
@@ -284,7 +297,10 @@ async function openRoom(roomId) {
     if (!state.members.has(roomId)) {
       const { members } = await api("GET", `/api/rooms/${roomId}/members`);
       state.members.set(roomId, new Map(members.map((m) => [m.user.id, m])));
-      for (const m of members) if (m.user.online) state.online.add(m.user.id);
+      for (const m of members) {
+        if (m.user.online) state.online.add(m.user.id);
+        state.status.set(m.user.id, m.user.status);
+      }
     }
     if (!state.messages.has(roomId)) {
       const ack = await call("get-history", { roomId, limit: PAGE });
@@ -381,7 +397,14 @@ async function joinPublic(roomId) {
   }
 }
 
-$("my-status").addEventListener("change", (event) => call("user-status", { status: event.target.value }).catch((err) => showError("chat-error", err)));
+$("my-status").addEventListener("change", async (event) => {
+  try {
+    await call("user-status", { status: event.target.value });
+    renderHeader();
+  } catch (err) {
+    showError("chat-error", err);
+  }
+});
 
 // -- messages ---------------------------------------------------------------------------------------
 
@@ -482,8 +505,9 @@ $("file").addEventListener("change", async (event) => {
 
 $("text").addEventListener("input", () => {
   if (!state.current || state.editing) return;
-  if (!state.typingSent) {
-    state.typingSent = true;
+  if (state.typingRoom !== state.current) {
+    stopTyping();
+    state.typingRoom = state.current;
     call("typing-start", { roomId: state.current }).catch(() => {});
   }
   clearTimeout(state.typingTimer);
@@ -492,8 +516,8 @@ $("text").addEventListener("input", () => {
 
 function stopTyping() {
   clearTimeout(state.typingTimer);
-  if (state.typingSent && state.current) call("typing-stop", { roomId: state.current }).catch(() => {});
-  state.typingSent = false;
+  if (state.typingRoom) call("typing-stop", { roomId: state.typingRoom }).catch(() => {});
+  state.typingRoom = null;
 }
 
 function clearTyping(roomId, userId) {
@@ -546,8 +570,16 @@ function renderHeader() {
   $("invite-code").textContent = room?.inviteCode || "";
   const members = [...(state.members.get(state.current)?.values() || [])];
   $("room-info").replaceChildren(
-    ...members.map((m) => h("span", { class: "member" }, h("span", { class: state.online.has(m.user.id) || m.user.id === state.me.id ? "dot on" : "dot" }), m.user.name)),
+    ...members.map((m) => h("span", { class: "member" }, presenceDot(m.user.id), m.user.name)),
   );
+}
+
+// Green online, amber away, red busy, grey offline; the title says it in words.
+function presenceDot(userId) {
+  const online = userId === state.me.id ? state.socket?.connected : state.online.has(userId);
+  const chosen = userId === state.me.id ? $("my-status").value : state.status.get(userId);
+  const status = !online ? "offline" : chosen === "away" || chosen === "busy" ? chosen : "online";
+  return h("span", { class: `dot ${status}`, title: status });
 }
 
 function renderPresence() {

@@ -18,6 +18,7 @@ const WAIT = { timeout: 10000 };
 
 let server;
 const contexts = [];
+const pages = []; // Ann's and Bob's, kept open from one test to the next
 
 before(async () => {
   server = await chatServer();
@@ -73,6 +74,7 @@ async function say(page, text) {
 test("two people chat in a private room through the demo page", { skip: !existsSync(CHROMIUM) && `no ${CHROMIUM}` }, async () => {
   const ann = await person();
   const bob = await person();
+  pages.push(ann, bob);
   assert.equal(await ann.title(), "Chat");
   await register(ann, "Ann");
   await register(bob, "Bob");
@@ -88,7 +90,7 @@ test("two people chat in a private room through the demo page", { skip: !existsS
   await bob.fill('input[name="code"]', code);
   await bob.click('#join-code button[type="submit"]');
   await bob.locator("#room-name", { hasText: "Design" }).waitFor(WAIT);
-  await ann.locator("#room-info .member", { hasText: "Bob" }).locator(".dot.on").waitFor(WAIT);
+  await ann.locator("#room-info .member", { hasText: "Bob" }).locator(".dot.online").waitFor(WAIT);
 
   await say(ann, "Hello Bob");
   await message(bob, "Hello Bob").waitFor(WAIT);
@@ -148,7 +150,57 @@ test("two people chat in a private room through the demo page", { skip: !existsS
   await message(bob, "psst, lunch?").locator(".receipt", { hasText: "Seen by Ann" }).waitFor(WAIT);
   await bob.screenshot({ path: join(ARTIFACTS, "demo-bob.png") });
 
+  // Bob steps away: Ann's dot for him turns amber.
+  await bob.selectOption("#my-status", "away");
+  await ann.locator("#room-info .member", { hasText: "Bob" }).locator(".dot.away").waitFor(WAIT);
+
+  // Bob deletes his image; Ann's copy becomes a tombstone though she is in another room.
+  await bob.locator("#rooms li", { hasText: "Design" }).click();
+  const picture = message(bob, "Bob").filter({ has: bob.locator("img") });
+  await picture.hover();
+  await picture.locator("button", { hasText: "delete" }).click();
+  await ann.locator("#rooms li", { hasText: "Design" }).click();
+  await message(ann, "Message deleted").waitFor(WAIT);
+  assert.equal(await ann.locator('img[alt="mockup.png"]').count(), 0);
+
   // Nothing went wrong in either page: no script error, no CSP violation, no failed request.
   assert.deepEqual(ann.problems, []);
   assert.deepEqual(bob.problems, []);
+});
+
+test("the page reconnects by itself after a server restart and nothing is lost", { skip: !existsSync(CHROMIUM) && `no ${CHROMIUM}` }, async () => {
+  const [ann, bob] = pages;
+  const socketId = (page) => page.evaluate(() => state.socket.id);
+  const before = [await socketId(ann), await socketId(bob)];
+  await server.restart(); // SIGTERM: sockets get server-shutdown, then a new process, same database
+  for (const page of [ann, bob]) await page.locator("#connection:empty").waitFor({ state: "attached", timeout: 20000 });
+  await ann.waitForFunction((old) => state.socket.connected && state.socket.id !== old, before[0], WAIT);
+  await bob.waitForFunction((old) => state.socket.connected && state.socket.id !== old, before[1], WAIT);
+  await say(bob, "said after the restart");
+  await message(ann, "said after the restart").waitFor(WAIT);
+  // While the server was down the socket's own requests failed, as they should; nothing else.
+  for (const page of [ann, bob]) {
+    assert.deepEqual(page.problems.filter((p) => !p.includes("/socket.io/")), []);
+    page.problems.length = 0;
+  }
+});
+
+test("scrolling up loads older history, page by page", { skip: !existsSync(CHROMIUM) && `no ${CHROMIUM}` }, async () => {
+  const [ann] = pages;
+  // 45 messages posted through the page's own session (REST, the cookie), then the room opened.
+  await ann.evaluate(async () => {
+    const post = (path, body) =>
+      fetch(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) }).then((r) => r.json());
+    const { room } = await post("/api/rooms", { name: "Archive", type: "public" });
+    for (let i = 1; i <= 45; i++) await post(`/api/rooms/${room.id}/messages`, { text: `old ${String(i).padStart(2, "0")}` });
+  });
+  await ann.locator("#rooms li", { hasText: "Archive" }).click();
+  await message(ann, "old 45").waitFor(WAIT);
+  assert.equal(await message(ann, "old 01").count(), 0);
+  await ann.locator("#messages .more").waitFor(WAIT);
+  await ann.locator("#messages").evaluate((box) => (box.scrollTop = 0));
+  await message(ann, "old 01").waitFor(WAIT);
+  assert.equal(await ann.locator("#messages li.message").count(), 45);
+  await ann.locator("#messages .more").waitFor({ state: "detached", ...WAIT });
+  assert.deepEqual(ann.problems, []);
 });
