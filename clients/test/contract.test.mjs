@@ -234,3 +234,31 @@ test("sync after restarting the server process returns exactly what was missed",
   assert.equal(resend.message.id, before.message.id);
   b.close();
 });
+
+test("a resend after a dropped ack stores and delivers the message once", async () => {
+  const ann = await account("Ann");
+  const bob = await account("Bob");
+  const room = (await ann.api.post("/api/rooms", { name: "Flaky" })).data.room;
+  await bob.api.post(`/api/rooms/${room.id}/join`, {});
+  const b = io(base, { transports: ["websocket"], auth: { token: bob.token } });
+  const a = io(base, { transports: ["websocket"], auth: { token: ann.token }, reconnectionDelay: 100 });
+  await Promise.all([connected(a), connected(b)]);
+  const delivered = [];
+  b.on("new-message", (m) => delivered.push(m));
+
+  // The event leaves, then the connection drops before its ack can come back.
+  let acked = false;
+  a.emit("send-message", { roomId: room.id, text: "did it go?", clientId: "drop-1" }, () => (acked = true));
+  a.io.engine.close();
+  await once(a, "connect", () => true, 10000); // socket.io-client reconnects by itself
+  assert.equal(acked, false, "the first ack was lost with the connection");
+
+  const resend = await a.timeout(5000).emitWithAck("send-message", { roomId: room.id, text: "did it go?", clientId: "drop-1" });
+  assert.equal(resend.ok, true);
+  await new Promise((r) => setTimeout(r, 300)); // room for a duplicate broadcast to show up
+  const history = await b.timeout(5000).emitWithAck("get-history", { roomId: room.id });
+  assert.deepEqual(history.messages.map((m) => m.id), [resend.message.id]);
+  assert.deepEqual(delivered.map((m) => m.id), [resend.message.id]);
+  a.close();
+  b.close();
+});
