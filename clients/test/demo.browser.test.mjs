@@ -123,6 +123,12 @@ test("two people chat in a private room through the demo page", { skip: !existsS
   await image.waitFor(WAIT);
   await ann.waitForFunction(() => document.querySelector('img[alt="mockup.png"]')?.naturalWidth === 240, null, WAIT);
 
+  // A page of HTML passed off as a picture is refused with a clear error; nothing is posted.
+  await bob.setInputFiles("#file", { name: "cat.png", mimeType: "image/png", buffer: Buffer.from("<script>alert(1)</script>") });
+  await bob.locator("#chat-error", { hasText: "not accepted" }).waitFor(WAIT);
+  assert.deepEqual(bob.problems.splice(0), [`415 ${server.base}/api/uploads`]);
+  assert.equal(await ann.locator("#messages li.message").count(), 3);
+
   // Ann reacts to Bob's message; Bob sees the count. Bob edits his own message; Ann sees the edit.
   const bobsMessage = message(ann, "the mockups are ready");
   await bobsMessage.hover();
