@@ -317,32 +317,32 @@ async function openRoom(roomId) {
   }
 }
 
-$("new-room").addEventListener("submit", async (event) => {
+// Every way into a room (create, invite code, direct, public) ends alike: list it, open it.
+async function enterRoom(getRoom, done) {
+  try {
+    const { room } = await getRoom();
+    done();
+    upsertRoom(room);
+    await openRoom(room.id);
+  } catch (err) {
+    showError("chat-error", err);
+  }
+}
+
+$("new-room").addEventListener("submit", (event) => {
   event.preventDefault();
   const form = event.target;
-  try {
-    const { room } = await api("POST", "/api/rooms", {
-      name: form.elements["room-name"].value.trim(),
-      type: form.elements.private.checked ? "private" : "public",
-    });
-    form.reset();
-    upsertRoom(room);
-    await openRoom(room.id);
-  } catch (err) {
-    showError("chat-error", err);
-  }
+  const body = {
+    name: form.elements["room-name"].value.trim(),
+    type: form.elements.private.checked ? "private" : "public",
+  };
+  enterRoom(() => api("POST", "/api/rooms", body), () => form.reset());
 });
 
-$("join-code").addEventListener("submit", async (event) => {
+$("join-code").addEventListener("submit", (event) => {
   event.preventDefault();
-  try {
-    const { room } = await api("POST", "/api/rooms/join", { inviteCode: event.target.elements.code.value.trim() });
-    event.target.reset();
-    upsertRoom(room);
-    await openRoom(room.id);
-  } catch (err) {
-    showError("chat-error", err);
-  }
+  const inviteCode = event.target.elements.code.value.trim();
+  enterRoom(() => api("POST", "/api/rooms/join", { inviteCode }), () => event.target.reset());
 });
 
 $("find-user").addEventListener("submit", async (event) => {
@@ -361,16 +361,11 @@ $("find-user").addEventListener("submit", async (event) => {
   }
 });
 
-async function openDirect(userId) {
-  try {
-    const { room } = await api("POST", "/api/rooms/direct", { userId });
+function openDirect(userId) {
+  enterRoom(() => api("POST", "/api/rooms/direct", { userId }), () => {
     $("people").replaceChildren();
     $("find-user").reset();
-    upsertRoom(room);
-    await openRoom(room.id);
-  } catch (err) {
-    showError("chat-error", err);
-  }
+  });
 }
 
 $("browse").addEventListener("click", async () => {
@@ -386,15 +381,8 @@ $("browse").addEventListener("click", async () => {
   }
 });
 
-async function joinPublic(roomId) {
-  try {
-    const { room } = await call("join-room", { roomId });
-    $("public-rooms").replaceChildren();
-    upsertRoom(room);
-    await openRoom(room.id);
-  } catch (err) {
-    showError("chat-error", err);
-  }
+function joinPublic(roomId) {
+  enterRoom(() => call("join-room", { roomId }), () => $("public-rooms").replaceChildren());
 }
 
 $("my-status").addEventListener("change", async (event) => {

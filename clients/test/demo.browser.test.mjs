@@ -191,8 +191,8 @@ test("the page reconnects by itself after a server restart and nothing is lost",
   }
 });
 
-test("scrolling up loads older history, page by page", { skip: !existsSync(CHROMIUM) && `no ${CHROMIUM}` }, async () => {
-  const [ann] = pages;
+test("scrolling up loads older history; a public room is found and joined", { skip: !existsSync(CHROMIUM) && `no ${CHROMIUM}` }, async () => {
+  const [ann, bob] = pages;
   // 45 messages posted through the page's own session (REST, the cookie), then the room opened.
   await ann.evaluate(async () => {
     const post = (path, body) =>
@@ -208,5 +208,11 @@ test("scrolling up loads older history, page by page", { skip: !existsSync(CHROM
   await message(ann, "old 01").waitFor(WAIT);
   assert.equal(await ann.locator("#messages li.message").count(), 45);
   await ann.locator("#messages .more").waitFor({ state: "detached", ...WAIT });
+
+  await bob.click("#browse");
+  await bob.locator("#public-rooms li", { hasText: "Archive" }).click();
+  await message(bob, "old 45").waitFor(WAIT);
+  await ann.locator("#room-info .member", { hasText: "Bob" }).waitFor(WAIT);
   assert.deepEqual(ann.problems, []);
+  assert.deepEqual(bob.problems, []);
 });
