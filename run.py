@@ -50,8 +50,10 @@ def main() -> int:
         database = f"embedded (nx-27017) at {db_dir.resolve()}, database {settings.mongodb_db!r}"
 
     shown_host = "localhost" if settings.host in ("0.0.0.0", "::") else settings.host
+    demo = " (demo client at /)" if settings.demo_client else ""
     print(
-        f"chat {__version__} | http://{shown_host}:{settings.port} | {settings.env} | {database}",
+        f"chat {__version__} | http://{shown_host}:{settings.port}{demo} | {settings.env} | "
+        f"{database}",
         flush=True,
     )
     try:
