@@ -118,6 +118,7 @@ $("register").addEventListener("click", () => {
 });
 
 $("logout").addEventListener("click", async () => {
+  state.socket?.disconnect(); // else its session-expired would reload the page a second time
   await api("POST", "/api/auth/logout").catch(() => {});
   location.reload();
 });
@@ -164,7 +165,8 @@ function connect() {
       room.lastSeq = Math.max(room.lastSeq, m.seq);
       room.updatedAt = m.createdAt;
       if (m.roomId === state.current && document.visibilityState === "visible") markRead();
-      else room.unreadCount = (room.unreadCount || 0) + 1;
+      else if (m.sender.id !== state.me.id) room.unreadCount = (room.unreadCount || 0) + 1; // mine, from another tab: read
+
     }
     clearTyping(m.roomId, m.sender.id);
     renderRooms();
@@ -241,7 +243,10 @@ async function catchUp() {
       for (const r of ack.rooms) addMessages(r.roomId, r.messages);
     }
     await loadRooms();
-    if (state.current) markRead();
+    // Receipts and joins may have happened while we were away: the open room's members afresh.
+    state.members.clear();
+    if (state.current && state.rooms.has(state.current)) await openRoom(state.current);
+    else if (state.current) dropRoom(state.current); // deleted, or we were removed, meanwhile
   } catch (err) {
     showError("chat-error", err);
   }
@@ -288,8 +293,8 @@ function renderRooms() {
 }
 
 async function openRoom(roomId) {
+  if (state.editing && roomId !== state.current) setEditing(null);
   state.current = roomId;
-  state.editing = null;
   showError("chat-error");
   renderRooms();
   renderRoom();

@@ -191,7 +191,7 @@ test("the page reconnects by itself after a server restart and nothing is lost",
   }
 });
 
-test("scrolling up loads older history; a public room is found and joined", { skip: !existsSync(CHROMIUM) && `no ${CHROMIUM}` }, async () => {
+test("scrolling up loads older history; a public room is found and joined; logging out", { skip: !existsSync(CHROMIUM) && `no ${CHROMIUM}` }, async () => {
   const [ann, bob] = pages;
   // 45 messages posted through the page's own session (REST, the cookie), then the room opened.
   await ann.evaluate(async () => {
@@ -213,6 +213,13 @@ test("scrolling up loads older history; a public room is found and joined", { sk
   await bob.locator("#public-rooms li", { hasText: "Archive" }).click();
   await message(bob, "old 45").waitFor(WAIT);
   await ann.locator("#room-info .member", { hasText: "Bob" }).waitFor(WAIT);
+
+  // Logging out clears the cookie: the login form comes back, and stays after a reload.
+  await ann.click("#logout");
+  await ann.locator("#auth-form").waitFor(WAIT);
+  await ann.reload();
+  await ann.locator("#auth-form").waitFor(WAIT);
+  assert.equal(await ann.locator("#app").isVisible(), false);
   assert.deepEqual(ann.problems, []);
   assert.deepEqual(bob.problems, []);
 });
