@@ -178,12 +178,23 @@ test("the page reconnects by itself after a server restart and nothing is lost",
   const [ann, bob] = pages;
   const socketId = (page) => page.evaluate(() => state.socket.id);
   const before = [await socketId(ann), await socketId(bob)];
-  await server.restart(); // SIGTERM: sockets get server-shutdown, then a new process, same database
+  await server.stop(); // SIGTERM: sockets get server-shutdown before their transports close
+  await ann.locator("#connection", { hasText: /restarting|Reconnecting/ }).waitFor(WAIT);
+
+  // Bob writes while the server is down: the message waits as pending, then goes on reconnect.
+  await bob.fill("#text", "written while the server was down");
+  await bob.press("#text", "Enter");
+  await message(bob, "written while the server was down").locator(".status", { hasText: "Sending" }).waitFor(WAIT);
+
+  await server.start(); // a new process on the same database
   for (const page of [ann, bob]) await page.locator("#connection:empty").waitFor({ state: "attached", timeout: 20000 });
   await ann.waitForFunction((old) => state.socket.connected && state.socket.id !== old, before[0], WAIT);
   await bob.waitForFunction((old) => state.socket.connected && state.socket.id !== old, before[1], WAIT);
+  await message(ann, "written while the server was down").waitFor(WAIT);
+  await bob.locator("#messages li.pending").waitFor({ state: "detached", ...WAIT });
   await say(bob, "said after the restart");
   await message(ann, "said after the restart").waitFor(WAIT);
+  assert.equal(await message(ann, "written while the server was down").count(), 1);
   // While the server was down the socket's own requests failed, as they should; nothing else.
   for (const page of [ann, bob]) {
     assert.deepEqual(page.problems.filter((p) => !p.includes("/socket.io/")), []);
