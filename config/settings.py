@@ -171,7 +171,7 @@ def load_settings(
         log_level=get("LOG_LEVEL", "info").lower() or "info",
         log_format=log_format,
         trust_proxy=_bool("TRUST_PROXY", get("TRUST_PROXY")),
-        demo_client=_bool("DEMO_CLIENT", get("DEMO_CLIENT", "true")),
+        demo_client=_bool("DEMO_CLIENT", get("DEMO_CLIENT") or "true"),
         socket_queue_limit=int(_number("SOCKET_QUEUE_LIMIT", get("SOCKET_QUEUE_LIMIT", "2000"))),
         ping_interval=_number("PING_INTERVAL", get("PING_INTERVAL", "25"), float),
         ping_timeout=_number("PING_TIMEOUT", get("PING_TIMEOUT", "20"), float),

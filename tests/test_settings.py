@@ -41,6 +41,15 @@ def test_environment_overrides_env_file(tmp_path):
     assert settings.client_urls == ("http://a.example", "http://b.example")
 
 
+def test_demo_client_is_on_by_default_and_switches_off(tmp_path):
+    base = {"DATA_DIR": str(tmp_path)}
+    assert load_settings(base, env_file=None).demo_client is True
+    assert load_settings({**base, "DEMO_CLIENT": ""}, env_file=None).demo_client is True
+    assert load_settings({**base, "DEMO_CLIENT": "false"}, env_file=None).demo_client is False
+    with pytest.raises(SettingsError, match="DEMO_CLIENT"):
+        load_settings({**base, "DEMO_CLIENT": "maybe"}, env_file=None)
+
+
 @pytest.mark.parametrize("secret", ["", "short", "x" * 31])
 def test_production_refuses_weak_secret(tmp_path, secret):
     with pytest.raises(SettingsError, match="JWT_SECRET"):
