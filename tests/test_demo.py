@@ -28,6 +28,9 @@ async def test_page_and_its_files_are_served_with_a_strict_csp(client):
         resp = await client.get(asset)
         assert resp.status == 200, asset
         assert resp.headers["X-Content-Type-Options"] == "nosniff"
+        assert resp.headers["Cache-Control"] == "no-cache"
+        again = await client.get(asset, headers={"If-None-Match": resp.headers["ETag"]})
+        assert again.status == 304, asset  # revalidation is cheap
     assert "<script>" not in html and "style=" not in html  # nothing inline for the CSP to block
 
 

@@ -18,7 +18,7 @@ DEMO_CSP = (
 
 
 async def index(request: web.Request) -> web.FileResponse:
-    return web.FileResponse(STATIC_DIR / "index.html", headers={"Cache-Control": "no-cache"})
+    return web.FileResponse(STATIC_DIR / "index.html")
 
 
 def add_demo_routes(app: web.Application) -> None:

@@ -152,5 +152,7 @@ async def security_headers(request: web.Request, response: web.StreamResponse) -
         headers.setdefault("Cache-Control", "no-store")
     elif is_demo_path(request.path):
         headers.setdefault("Content-Security-Policy", DEMO_CSP)
+        # Revalidate (ETag) every time, so a deploy never pairs a new page with an old script.
+        headers.setdefault("Cache-Control", "no-cache")
     if request.app[SETTINGS].cookie_secure:
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
