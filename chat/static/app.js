@@ -166,7 +166,6 @@ function connect() {
       room.updatedAt = m.createdAt;
       if (m.roomId === state.current && document.visibilityState === "visible") markRead();
       else if (m.sender.id !== state.me.id) room.unreadCount = (room.unreadCount || 0) + 1; // mine, from another tab: read
-
     }
     clearTyping(m.roomId, m.sender.id);
     renderRooms();
@@ -230,19 +229,25 @@ function setConnection(text) {
   $("connection").textContent = text;
 }
 
-// After a reconnect (or a server restart): ask for exactly what was missed in each loaded room.
+// After a reconnect (or a server restart): ask for exactly what was missed in each loaded room,
+// page after page while the server says there is more.
 async function catchUp() {
-  const rooms = {};
-  for (const [roomId, list] of state.messages) {
-    const stored = list.filter((m) => m.seq);
-    rooms[roomId] = stored.length ? stored[stored.length - 1].seq : 0;
-  }
   try {
-    if (Object.keys(rooms).length) {
-      const ack = await call("sync", { rooms });
-      for (const r of ack.rooms) addMessages(r.roomId, r.messages);
-    }
     await loadRooms();
+    for (const roomId of [...state.messages.keys()]) if (!state.rooms.has(roomId)) state.messages.delete(roomId);
+    let rooms = {};
+    for (const [roomId, list] of state.messages) {
+      const stored = list.filter((m) => m.seq);
+      rooms[roomId] = stored.length ? stored[stored.length - 1].seq : 0;
+    }
+    while (Object.keys(rooms).length) {
+      const ack = await call("sync", { rooms });
+      rooms = {};
+      for (const r of ack.rooms) {
+        addMessages(r.roomId, r.messages);
+        if (r.hasMore && r.messages.length) rooms[r.roomId] = r.messages[r.messages.length - 1].seq;
+      }
+    }
     // Receipts and joins may have happened while we were away: the open room's members afresh.
     state.members.clear();
     if (state.current && state.rooms.has(state.current)) await openRoom(state.current);

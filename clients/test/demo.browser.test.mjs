@@ -195,6 +195,19 @@ test("the page reconnects by itself after a server restart and nothing is lost",
   await say(bob, "said after the restart");
   await message(ann, "said after the restart").waitFor(WAIT);
   assert.equal(await message(ann, "written while the server was down").count(), 1);
+
+  // Ann's connection drops while Bob posts 120 messages: more than one sync page (100) to fetch.
+  await ann.evaluate(() => state.socket.disconnect());
+  const roomId = await bob.evaluate(() => state.current);
+  await bob.evaluate(async (roomId) => {
+    for (let i = 1; i <= 120; i++) {
+      const body = JSON.stringify({ text: `gap ${String(i).padStart(3, "0")}` });
+      await fetch(`/api/rooms/${roomId}/messages`, { method: "POST", headers: { "Content-Type": "application/json" }, body });
+    }
+  }, roomId);
+  await ann.evaluate(() => state.socket.connect());
+  await message(ann, "gap 120").waitFor(WAIT);
+  assert.equal(await ann.locator("#messages li.message", { hasText: /^Bob.*gap \d{3}$/ }).count(), 120);
   // While the server was down the socket's own requests failed, as they should; nothing else.
   for (const page of [ann, bob]) {
     assert.deepEqual(page.problems.filter((p) => !p.includes("/socket.io/")), []);
