@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -27,19 +28,26 @@ def needs_npm(test):
 
 
 def run_node_suite(test_file: str, passes: int) -> None:
-    result = subprocess.run(
+    # A session of its own, so a timeout takes node, its server and its browser down together.
+    node = subprocess.Popen(
         ["node", "--test", "--test-concurrency=1", f"test/{test_file}"],
         cwd=CLIENTS,
         env={**os.environ, "PYTHON": sys.executable, "CHROMIUM": CHROMIUM},
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=300,
+        start_new_session=True,
     )
-    report = result.stdout[-4000:] + result.stderr[-2000:]
-    assert result.returncode == 0, report
-    assert "# fail 0" in result.stdout, report
-    assert "# skipped 0" in result.stdout, report
-    assert f"# pass {passes}" in result.stdout, report
+    try:
+        stdout, stderr = node.communicate(timeout=300)
+    except subprocess.TimeoutExpired:
+        os.killpg(node.pid, signal.SIGKILL)
+        stdout, stderr = node.communicate()
+    report = stdout[-4000:] + stderr[-2000:]
+    assert node.returncode == 0, report
+    assert "# fail 0" in stdout, report
+    assert "# skipped 0" in stdout, report
+    assert f"# pass {passes}" in stdout, report
 
 
 @needs_npm

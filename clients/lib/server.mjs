@@ -54,6 +54,8 @@ export async function chatServer(extraEnv = {}) {
     await exited;
   }
 
+  // However the test run ends, the server it started does not outlive it.
+  process.once("exit", () => child?.exitCode === null && child.kill("SIGKILL"));
   await start();
   return { base, port, dataDir, start, stop, restart: async () => (await stop(), await start()) };
 }
