@@ -27,6 +27,7 @@ import asyncio
 import json
 import time
 import uuid
+from collections import Counter
 
 import aiohttp
 
@@ -165,6 +166,7 @@ async def _trial(
     ]
     acks: list[float] = []
     acked = failed = ack_timeouts = connection_lost = 0
+    ack_errors: Counter[str] = Counter()
     expected = 0
     interval = senders / rate
     cpu_before = {pid: cpu_seconds(pid) for pid in pids}
@@ -208,6 +210,8 @@ async def _trial(
                     expected += room_size[room] - 1
                 else:
                     failed += 1
+                    error = ack.get("error") or {}
+                    ack_errors[f"{error.get('code')}: {str(error.get('message'))[:60]}"] += 1
 
             pending.append(asyncio.create_task(one(n)))
             n += 1
@@ -246,6 +250,7 @@ async def _trial(
         if run.deliveries
         else None,
         "loadgen_cpu_pct": round(100 * own_cpu / wall, 1),
+        **({"ack_errors": dict(ack_errors)} if ack_errors else {}),
         **(
             {"ack_timeouts": ack_timeouts, "connection_lost": connection_lost, "closed": closed}
             if ack_timeouts or connection_lost or closed
