@@ -72,7 +72,11 @@ def build_services(settings: Settings, sio: ChatServer) -> Services:
         if settings.redis_url
         else LocalLedger()
     )
-    presence = PresenceService(store, publisher, settings.presence_grace_seconds, ledger)
+    access = Access(store)
+    presence = PresenceService(
+        store, publisher, settings.presence_grace_seconds, ledger, access,
+        room_limit=settings.presence_room_limit,
+    )  # fmt: skip
     accounts = AccountService(
         store,
         PasswordHasher(settings.bcrypt_rounds),
@@ -80,7 +84,6 @@ def build_services(settings: Settings, sio: ChatServer) -> Services:
         publisher,
     )
     users = UserService(store, presence)
-    access = Access(store)
     typing = TypingService(access, publisher, settings.typing_timeout)
     rooms = RoomService(store, access, publisher, users)
     messages = MessageService(store, access, publisher, limiter, typing)
@@ -138,8 +141,11 @@ def create_app(settings: Settings) -> web.Application:
         cors_allowed_origins=_origin_checker(settings),
         cors_credentials=True,
         max_http_buffer_size=MAX_PACKET_BYTES,
-        # Events from one socket run one after another, in the order they were sent.
+        # Events from one socket run one after another, in the order they were sent, from a
+        # bounded inbox (ChatServer) so the transport keeps reading meanwhile.
         async_handlers=False,
+        event_limit=settings.socket_event_limit,
+        event_wait=settings.socket_event_wait,
         logger=False,
         engineio_logger=False,
         ping_interval=settings.ping_interval,

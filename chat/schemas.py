@@ -198,6 +198,21 @@ class SyncPayload(Strict):
             raise ValidationError("At most 500 rooms per sync.", "rooms")
 
 
+class RoomPresencePayload(RoomRef):
+    limit = fields.Integer(load_default=500, strict=True, validate=validate.Range(min=1, max=1000))
+
+
+PRESENCE_SUBSCRIPTIONS = 100
+
+
+class PresenceSubscribePayload(Strict):
+    """The users this socket shows (replaces the previous set; empty unsubscribes)."""
+
+    userIds = fields.List(  # noqa: N815
+        Id(), required=True, validate=validate.Length(max=PRESENCE_SUBSCRIPTIONS)
+    )
+
+
 class StatusPayload(Strict):
     status = fields.String(
         required=True, validate=validate.OneOf(["online", "away", "busy", "offline"])

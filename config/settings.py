@@ -60,6 +60,9 @@ class Settings:
     demo_client: bool = True
     socket_queue_limit: int = 2000
     presence_ttl_seconds: float = 15
+    presence_room_limit: int = 100
+    socket_event_limit: int = 1000
+    socket_event_wait: float = 2.5
     ping_interval: float = 25
     ping_timeout: float = 20
     db_timeout_ms: int = 2000
@@ -177,5 +180,10 @@ def load_settings(
         ping_timeout=_number("PING_TIMEOUT", get("PING_TIMEOUT", "20"), float),
         presence_ttl_seconds=_number(
             "PRESENCE_TTL_SECONDS", get("PRESENCE_TTL_SECONDS", "15"), float
+        ),
+        presence_room_limit=int(_number("PRESENCE_ROOM_LIMIT", get("PRESENCE_ROOM_LIMIT", "100"))),
+        socket_event_limit=int(_number("SOCKET_EVENT_LIMIT", get("SOCKET_EVENT_LIMIT", "1000"))),
+        socket_event_wait=_number(
+            "SOCKET_EVENT_WAIT_SECONDS", get("SOCKET_EVENT_WAIT_SECONDS", "2.5"), float
         ),
     )

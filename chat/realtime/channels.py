@@ -13,3 +13,8 @@ def user_channel(user_id: str) -> str:
 
 def session_channel(session_id: str) -> str:
     return f"session:{session_id}"
+
+
+def presence_channel(user_id: str) -> str:
+    """Sockets that asked for this user's presence (`presence-subscribe`)."""
+    return f"presence:{user_id}"

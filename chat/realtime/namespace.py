@@ -18,7 +18,12 @@ import socketio
 
 from chat import schemas
 from chat.errors import ChatError, NotFound, Unauthorized, Unavailable, ValidationFailed
-from chat.realtime.channels import room_channel, session_channel, user_channel
+from chat.realtime.channels import (
+    presence_channel,
+    room_channel,
+    session_channel,
+    user_channel,
+)
 from chat.realtime.publisher import NAMESPACE, origin_sid
 from chat.services.container import Services
 from config.settings import Settings
@@ -48,7 +53,9 @@ class ChatNamespace(socketio.AsyncNamespace):
         super().__init__(NAMESPACE)
         self.services = services
         self.settings = settings
-        self._expiry: dict[str, asyncio.Task] = {}
+        self._expiry: dict[str, asyncio.TimerHandle] = {}
+        # Connected sockets and their users, for the presence bookkeeping.
+        self._users: dict[str, str] = {}
         self._tasks: set[asyncio.Task] = set()
         # Events being handled right now, so a shutdown can let them finish and ack.
         self._inflight = 0
@@ -69,6 +76,8 @@ class ChatNamespace(socketio.AsyncNamespace):
             "get-history": self.get_history,
             "sync": self.sync,
             "user-status": self.user_status,
+            "room-presence": self.room_presence,
+            "presence-subscribe": self.presence_subscribe,
         }
 
     # -- dispatch -------------------------------------------------------------------------------
@@ -112,7 +121,7 @@ class ChatNamespace(socketio.AsyncNamespace):
 
     # -- connection lifecycle -------------------------------------------------------------------
 
-    async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+    async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> bool:
         token = _token_from(environ, auth, self.settings.cookie_name)
         try:
             principal = await self.services.accounts.authenticate(token)
@@ -122,12 +131,18 @@ class ChatNamespace(socketio.AsyncNamespace):
             raise socketio.exceptions.ConnectionRefusedError(
                 error.message, error.to_dict()
             ) from None
+        if not self._alive(sid):
+            # The client gave up while we authenticated (a reconnect storm): refusing lets
+            # python-socketio forget the half-made connection; nothing of ours was made yet.
+            return False
         user_id = principal.user_id
         state = {
+            "sid": sid,
             "user_id": user_id,
             "session_id": principal.session_id,
             "name": principal.user["name"],
         }
+        # From the liveness check to here nothing awaits I/O, so the session is still there.
         await self.save_session(sid, state)
         for channel in (
             user_channel(user_id),
@@ -135,21 +150,36 @@ class ChatNamespace(socketio.AsyncNamespace):
             *(room_channel(r) for r in room_ids),
         ):
             await self.enter_room(sid, channel)
+        self._users[sid] = user_id
         # Emits made inside this handler would overtake the CONNECT packet: do them afterwards.
-        self._spawn(self._after_connect(sid, user_id))
-        self._expiry[sid] = asyncio.ensure_future(self._expire(sid, principal.expires_at))
+        self._spawn(self._after_connect(sid, user_id, room_ids))
+        # A timer, not a task per socket: an idle socket costs one heap entry until it expires.
+        delay = max(0.0, principal.expires_at - time.time())
+        self._expiry[sid] = asyncio.get_running_loop().call_later(
+            delay, lambda: self._spawn(self._expire(sid))
+        )
+        return True
 
-    async def _after_connect(self, sid: str, user_id: str) -> None:
+    def _alive(self, sid: str) -> bool:
+        eio_sid = self.server.manager.eio_sid_from_sid(sid, NAMESPACE)
+        sock = self.server.eio.sockets.get(eio_sid) if eio_sid is not None else None
+        return sock is not None and not sock.closed
+
+    async def _after_connect(self, sid: str, user_id: str, room_ids: list[str]) -> None:
         await asyncio.sleep(0)
+        if sid not in self._users:
+            return  # gone already: never record a connection no disconnect will remove
         try:
-            await self.services.presence.connected(user_id, sid)
-            peers = await self.services.presence.online_peers(user_id)
+            peers = await self.services.presence.connected(user_id, sid, room_ids)
+            if sid not in self._users:
+                # It disconnected while presence was recorded: undo, or the user stays online.
+                await self.services.presence.disconnected(user_id, sid)
+                return
             await self.emit("online-users", {"userIds": peers}, to=sid)
         except ChatError as exc:
             log.warning("after-connect work failed: %s", exc.message, extra={"sid": sid})
 
-    async def _expire(self, sid: str, expires_at: float) -> None:
-        await asyncio.sleep(max(0.0, expires_at - time.time()))
+    async def _expire(self, sid: str) -> None:
         self._expiry.pop(sid, None)
         await self.emit("session-expired", {"reason": "expired"}, to=sid)
         await self.disconnect(sid)
@@ -158,10 +188,10 @@ class ChatNamespace(socketio.AsyncNamespace):
         expiry = self._expiry.pop(sid, None)
         if expiry is not None:
             expiry.cancel()
-        state = await self.get_session(sid)
-        if state and "user_id" in state:
+        user_id = self._users.pop(sid, None)
+        if user_id is not None:
             try:
-                await self.services.presence.disconnected(state["user_id"], sid)
+                await self.services.presence.disconnected(user_id, sid)
             except ChatError as exc:
                 log.warning("presence update on disconnect failed: %s", exc.message)
 
@@ -172,7 +202,9 @@ class ChatNamespace(socketio.AsyncNamespace):
             await asyncio.wait_for(self._idle.wait(), within)
 
     async def close(self) -> None:
-        for task in [*self._expiry.values(), *self._tasks]:
+        for handle in self._expiry.values():
+            handle.cancel()
+        for task in self._tasks:
             task.cancel()
         self._expiry.clear()
 
@@ -263,3 +295,22 @@ class ChatNamespace(socketio.AsyncNamespace):
         data = schemas.load(schemas.StatusPayload(), payload)
         await self.services.users.set_status(state["user_id"], data["status"])
         return {}
+
+    async def room_presence(self, state: State, payload: Any) -> dict[str, Any]:
+        data = schemas.load(schemas.RoomPresencePayload(), payload)
+        online, count = await self.services.presence.room_online(
+            state["user_id"], data["roomId"], data["limit"]
+        )
+        return {"roomId": data["roomId"], "userIds": online, "onlineCount": count}
+
+    async def presence_subscribe(self, state: State, payload: Any) -> dict[str, Any]:
+        data = schemas.load(schemas.PresenceSubscribePayload(), payload)
+        sid = state["sid"]
+        wanted = {presence_channel(u) for u in data["userIds"]}
+        # self.leave_room is the leave-room event here: go to the server for channels.
+        for channel in self.rooms(sid):
+            if channel.startswith(presence_channel("")) and channel not in wanted:
+                await self.server.leave_room(sid, channel, namespace=NAMESPACE)
+        for channel in wanted:
+            await self.server.enter_room(sid, channel, namespace=NAMESPACE)
+        return {"userIds": sorted(await self.services.presence.online(data["userIds"]))}

@@ -8,7 +8,7 @@ from typing import Any
 
 import socketio
 
-from chat.realtime.channels import room_channel, user_channel
+from chat.realtime.channels import presence_channel, room_channel, user_channel
 from chat.realtime.managers import NAMESPACE, SKIP_PREFIX, ChatManager
 from chat.services.events import Audience
 
@@ -21,17 +21,28 @@ class SocketPublisher:
         self.sio = sio
         self.manager: ChatManager = sio.manager
 
+    def origin(self) -> str | None:
+        return origin_sid.get()
+
     async def publish(
-        self, event: str, payload: dict[str, Any], audience: Audience, *, echo: bool = True
+        self,
+        event: str,
+        payload: dict[str, Any],
+        audience: Audience,
+        *,
+        echo: bool = True,
+        origin: str | None = None,
     ) -> None:
-        channels = [room_channel(r) for r in audience.rooms] + [
-            user_channel(u) for u in audience.users
+        channels = [
+            *(room_channel(r) for r in audience.rooms),
+            *(user_channel(u) for u in audience.users),
+            *(presence_channel(u) for u in audience.watchers_of),
         ]
         if not channels:
             return
         # Skip markers are resolved by the manager on each node, against its own sockets.
         skip: list[str] = [SKIP_PREFIX + user_channel(u) for u in audience.skip_users]
-        origin = origin_sid.get()
+        origin = origin or origin_sid.get()
         if not echo and origin is not None:
             skip.append(origin)
         # One emit for all channels: the manager encodes once and reaches each socket once.

@@ -5,9 +5,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
+import time
+from collections import deque
 from typing import Any
 
 import socketio
+from socketio import packet
+
+from chat.errors import RateLimited
 
 log = logging.getLogger("chat.realtime")
 
@@ -18,7 +24,58 @@ GOODBYE_PAUSE = 0.2
 
 class ChatServer(socketio.AsyncServer):
     """AsyncServer that disconnects a client announcing binary attachments (files go over REST)
-    and, through `watch_queues`, any client whose outgoing queue backs up past a bound."""
+    and, through `watch_queues`, any client whose outgoing queue backs up past a bound.
+
+    Events from one socket wait in that socket's inbox and are handled one at a time, in order,
+    by a worker that exists only while the inbox is not empty. The transport's read loop only
+    appends, so it keeps reading (heartbeats are never starved behind slow handlers). An event
+    that arrives when `event_limit` wait already, or when the oldest has waited `event_wait`
+    seconds, is answered at once with RATE_LIMITED: overload is shed, not queued without end.
+    """
+
+    def __init__(self, *args: Any, event_limit: int = 1000, event_wait: float = 2.5, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.event_limit = event_limit
+        self.event_wait = event_wait
+        self._inboxes: dict[str, deque[tuple[float, Any, Any, Any]]] = {}
+        self._workers: set[asyncio.Task] = set()
+        self.refused_events = 0
+
+    async def _handle_event(self, eio_sid: str, namespace: Any, id: Any, data: Any) -> None:
+        inbox = self._inboxes.get(eio_sid)
+        if inbox is None:
+            inbox = self._inboxes[eio_sid] = deque()
+            worker = asyncio.ensure_future(self._drain_inbox(eio_sid, inbox))
+            self._workers.add(worker)
+            worker.add_done_callback(self._workers.discard)
+        now = time.monotonic()
+        if len(inbox) >= self.event_limit or (inbox and now - inbox[0][0] > self.event_wait):
+            await self._refuse(eio_sid, namespace, id)
+            return
+        inbox.append((now, namespace, id, data))
+
+    async def _drain_inbox(self, eio_sid: str, inbox: deque[tuple[float, Any, Any, Any]]) -> None:
+        try:
+            while inbox:
+                _, namespace, id, data = inbox[0]
+                try:
+                    await super()._handle_event(eio_sid, namespace, id, data)
+                finally:
+                    inbox.popleft()  # only now, so the bound counts the event being handled
+        finally:
+            self._inboxes.pop(eio_sid, None)
+
+    async def _refuse(self, eio_sid: str, namespace: Any, id: Any) -> None:
+        self.refused_events += 1
+        if id is None:
+            return  # no ack asked for: nothing to answer
+        error = RateLimited(
+            math.ceil(self.event_wait), "Too many events waiting on this connection: slow down"
+        )
+        ack = {"ok": False, "error": error.to_dict()}
+        await self._send_packet(
+            eio_sid, self.packet_class(packet.ACK, namespace=namespace or "/", id=id, data=[ack])
+        )
 
     async def _handle_eio_message(self, eio_sid: str, data: Any) -> None:
         if isinstance(data, bytes) or (isinstance(data, str) and data[:1] in _BINARY_TYPES):

@@ -12,12 +12,14 @@ from typing import Any, Protocol
 
 @dataclass(frozen=True)
 class Audience:
-    """Who receives an event: everyone subscribed to some rooms, and some users' sockets,
-    less every socket of `skip_users`."""
+    """Who receives an event: everyone subscribed to some rooms, some users' sockets, and the
+    sockets watching some users' presence (`presence-subscribe`), less every socket of
+    `skip_users`."""
 
     rooms: tuple[str, ...] = ()
     users: tuple[str, ...] = ()
     skip_users: tuple[str, ...] = ()
+    watchers_of: tuple[str, ...] = ()
 
     @classmethod
     def room(cls, room_id: str) -> Audience:
@@ -29,10 +31,21 @@ class Audience:
 
 
 class Publisher(Protocol):
+    def origin(self) -> Any:
+        """An opaque token for the connection whose request is being handled (None for REST),
+        for work that publishes later on its behalf (a group commit)."""
+
     async def publish(
-        self, event: str, payload: dict[str, Any], audience: Audience, *, echo: bool = True
+        self,
+        event: str,
+        payload: dict[str, Any],
+        audience: Audience,
+        *,
+        echo: bool = True,
+        origin: Any = None,
     ) -> None:
-        """Send to the audience. `echo=False` skips the connection whose request caused it."""
+        """Send to the audience. `echo=False` skips the connection whose request caused it:
+        `origin`, or the one being handled now."""
 
     async def subscribe(self, user_id: str, room_id: str) -> None:
         """Put every connection of the user, on every node, into the room's channel."""

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from chat.errors import Forbidden, NotFound, RateLimited, ValidationFailed
 from chat.ratelimit import RateLimiter
 from chat.services.access import MANAGERS, Access
 from chat.services.events import Audience, Publisher
+from chat.services.group_commit import GroupCommit
 from chat.services.typing import TypingService
 from chat.services.views import iso, last_message_summary, message_view, reactions_view
 from chat.store import Store, new_id, now_ms
@@ -24,26 +23,6 @@ SENDER_CACHE_SECONDS = 10
 
 # Called with a deleted message's attachments so their stored files go too.
 FilesDeleter = Callable[[list[Doc]], Awaitable[None]]
-
-
-class RoomLocks:
-    """One lock per room, so seq order, write order and broadcast order agree on this node."""
-
-    def __init__(self) -> None:
-        self._locks: dict[str, asyncio.Lock] = {}
-        self._waiting: dict[str, int] = {}
-
-    @contextlib.asynccontextmanager
-    async def hold(self, room_id: str) -> AsyncIterator[None]:
-        lock = self._locks.setdefault(room_id, asyncio.Lock())
-        self._waiting[room_id] = self._waiting.get(room_id, 0) + 1
-        try:
-            async with lock:
-                yield
-        finally:
-            self._waiting[room_id] -= 1
-            if not self._waiting[room_id]:  # nobody else queued: forget the lock
-                del self._waiting[room_id], self._locks[room_id]
 
 
 class MessageService:
@@ -61,7 +40,7 @@ class MessageService:
         self.limiter = limiter
         self.typing = typing
         self.files_deleter: FilesDeleter | None = None
-        self._locks = RoomLocks()
+        self.commits = GroupCommit(store, publisher, access.writer)
         self._senders: dict[str, tuple[Doc | None, float]] = {}
 
     # -- views ----------------------------------------------------------------------------------
@@ -103,11 +82,12 @@ class MessageService:
         """Store, then broadcast, a message. Returns (message, created); a repeated clientId
         returns the first message with created False and broadcasts nothing.
 
-        Four database round trips before the ack: membership, seq, insert, then the room's last
-        message and the sender's read pointer together. Idempotency rests on the unique index on
-        (senderId, clientId), so the common case pays no lookup for it.
+        The write is group-committed (services/group_commit.py): membership, seq, insert and
+        read pointer are one operation each per batch, not per message. Idempotency rests on the
+        unique index on (senderId, clientId), so the common case pays no lookup for it.
         """
-        await self.access.writer(user_id, room_id)
+        if not is_id(room_id):
+            raise NotFound("Room not found")
         try:
             await self.limiter.hit("messages", user_id, room_id)
         except RateLimited:
@@ -120,7 +100,6 @@ class MessageService:
             target = await self.store.messages.get(reply_to)
             if target is None or target["roomId"] != room_id:
                 raise ValidationFailed("replyTo must be a message in this room")
-        sender = await self._sender(user_id)
         doc: Doc = {
             "_id": new_id(),
             "roomId": room_id,
@@ -134,27 +113,9 @@ class MessageService:
             doc["replyTo"] = reply_to
         if client_id is not None:
             doc["clientId"] = client_id
-        async with self._locks.hold(room_id):
-            seq = await self.store.rooms.next_seq(room_id)
-            if seq is None:
-                raise NotFound("Room not found")
-            doc["seq"] = seq
-            doc["createdAt"] = now_ms()
-            if not await self.store.messages.insert(doc):
-                # This clientId was stored before (a resend, or a race on another socket or
-                # node): answer with that message. The seq taken here stays unused.
-                first = await self.store.messages.by_client_id(user_id, client_id or "")
-                if first is None:
-                    raise NotFound("Message not found")
-                return await self.view(first), False
-            view = message_view(doc, sender, [])
-            await self.publisher.publish("new-message", view, Audience.room(room_id), echo=False)
-        await asyncio.gather(
-            self.store.rooms.set_last_message(
-                room_id, seq, last_message_summary(doc, sender), doc["createdAt"]
-            ),
-            self.store.members.advance(room_id, user_id, "lastReadSeq", seq),
-        )
+        stored, view = await self.commits.submit(doc, await self._sender(user_id))
+        if view is None:
+            return await self.view(stored), False
         await self.typing.stop(user_id, room_id, quiet_if_idle=True)
         return view, True
 

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from typing import Protocol
 
 from chat.errors import ChatError
+from chat.services.access import Access
 from chat.services.events import Audience, Publisher
 from chat.services.views import iso
 from chat.store import Store, now_ms
@@ -79,11 +80,28 @@ class LocalLedger:
 
 
 class PresenceService:
-    def __init__(self, store: Store, publisher: Publisher, grace_seconds: float, ledger: Ledger):
+    """Decides who hears about presence, so its cost grows with changes, not members squared.
+
+    Pushed (`user-online`, `user-offline`, `user-status-update`): to the members of the user's
+    direct rooms and rooms of at most `room_limit` members, and to sockets that subscribed to the
+    user. Bigger rooms get presence on demand (`room_online`), as Discord's large_threshold does.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        publisher: Publisher,
+        grace_seconds: float,
+        ledger: Ledger,
+        access: Access,
+        room_limit: int = 100,
+    ):
         self.store = store
         self.publisher = publisher
         self.grace = grace_seconds
         self.ledger = ledger
+        self.access = access
+        self.room_limit = room_limit
         self._timers: set[asyncio.Task] = set()
 
     async def online(self, user_ids: Iterable[str]) -> set[str]:
@@ -95,12 +113,27 @@ class PresenceService:
     async def is_online(self, user_id: str) -> bool:
         return bool(await self.ledger.online([user_id]))
 
-    async def connected(self, user_id: str, conn_id: str) -> None:
-        if await self.ledger.add(user_id, conn_id):
-            peers = await self.store.members.co_member_ids(user_id)
-            await self.publisher.publish(
-                "user-online", {"userId": user_id}, Audience.of_users(peers)
-            )
+    async def peers(self, user_id: str, room_ids: list[str] | None = None) -> set[str]:
+        """Who hears this user's presence pushed: members of their rooms of at most
+        `room_limit` members (direct rooms included). Two queries, whatever the rooms' sizes."""
+        rooms = room_ids if room_ids is not None else await self.store.members.room_ids(user_id)
+        small = await self.store.rooms.small(rooms, self.room_limit)
+        return await self.store.members.user_ids_in(small) - {user_id}
+
+    async def _announce(
+        self, event: str, payload: dict, user_id: str, peers: Iterable[str]
+    ) -> None:
+        audience = Audience(users=tuple(peers), watchers_of=(user_id,))
+        await self.publisher.publish(event, payload, audience)
+
+    async def connected(self, user_id: str, conn_id: str, room_ids: list[str]) -> list[str]:
+        """Record a connection, announce the user if they came online, and return the online
+        peers (what `online-users` tells the new connection)."""
+        came_online = await self.ledger.add(user_id, conn_id)
+        peers = await self.peers(user_id, room_ids)
+        if came_online:
+            await self._announce("user-online", {"userId": user_id}, user_id, peers)
+        return sorted(await self.ledger.online(peers))
 
     async def disconnected(self, user_id: str, conn_id: str) -> None:
         if await self.ledger.remove(user_id, conn_id):
@@ -119,9 +152,8 @@ class PresenceService:
     async def went_offline(self, user_id: str) -> None:
         now = now_ms()
         await self.store.users.set_last_seen(user_id, now)
-        peers = await self.store.members.co_member_ids(user_id)
         payload = {"userId": user_id, "lastSeen": iso(now)}
-        await self.publisher.publish("user-offline", payload, Audience.of_users(peers))
+        await self._announce("user-offline", payload, user_id, await self.peers(user_id))
 
     async def reap_forever(self, every: float) -> None:
         """Announce offline the users whose connections all died with their node."""
@@ -133,16 +165,17 @@ class PresenceService:
             except ChatError as exc:
                 log.debug("presence reaper skipped: %s", exc.message)  # the ledger logs outages
 
-    async def online_peers(self, user_id: str) -> list[str]:
-        peers = await self.store.members.co_member_ids(user_id)
-        return sorted(await self.online(peers))
-
     async def status_changed(self, user_id: str, status: str) -> None:
-        peers = await self.store.members.co_member_ids(user_id)
         payload = {"userId": user_id, "status": status}
-        await self.publisher.publish(
-            "user-status-update", payload, Audience.of_users([*peers, user_id])
-        )
+        peers = await self.peers(user_id)
+        await self._announce("user-status-update", payload, user_id, [*peers, user_id])
+
+    async def room_online(self, user_id: str, room_id: str, limit: int) -> tuple[list[str], int]:
+        """Presence on demand: up to `limit` online members of a room the user may read, and
+        how many are online in all."""
+        await self.access.readable(user_id, room_id)
+        online = sorted(await self.ledger.online(await self.store.members.user_ids(room_id)))
+        return online[:limit], len(online)
 
     async def close(self) -> None:
         for task in list(self._timers):

@@ -296,7 +296,6 @@ def _new_room(kind: str, name: str, description: str, owner_id: str) -> Doc:
         "ownerId": owner_id,
         "memberCount": 0,
         "lastSeq": 0,
-        "lastMessageSeq": 0,  # present from the start: the last-message guard compares with it
         "lastMessage": None,
         "createdAt": now,
         "updatedAt": now,

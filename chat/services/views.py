@@ -48,6 +48,7 @@ def room_view(
     peer: Doc | None = None,
 ) -> Doc:
     """A room as a viewer sees it: with their role and pointers if they are a member."""
+    last = room.get("lastMessage")
     view = {
         "id": room["_id"],
         "type": room["type"],
@@ -56,7 +57,8 @@ def room_view(
         "ownerId": room.get("ownerId"),
         "memberCount": room.get("memberCount", 0),
         "lastSeq": room.get("lastSeq", 0),
-        "lastMessage": room.get("lastMessage"),
+        # The summary is written with the seq reservation, so it describes message lastSeq.
+        "lastMessage": {**last, "seq": room.get("lastSeq", 0)} if last else None,
         "createdAt": iso(room["createdAt"]),
         "updatedAt": iso(room["updatedAt"]),
     }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pymongo import ASCENDING, ReturnDocument
+from pymongo import ASCENDING, ReturnDocument, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
@@ -46,6 +46,25 @@ class MemberRepo:
     async def get(self, room_id: str, user_id: str) -> Doc | None:
         return await self.c.find_one({"_id": f"{room_id}:{user_id}"})
 
+    async def many(self, pairs: list[tuple[str, str]]) -> dict[tuple[str, str], Doc]:
+        """The memberships among these (room, user) pairs that exist, in one query."""
+        if not pairs:
+            return {}
+        ids = [f"{room_id}:{user_id}" for room_id, user_id in pairs]
+        docs = await self.c.find({"_id": {"$in": ids}}).to_list()
+        return {(d["roomId"], d["userId"]): d for d in docs}
+
+    async def advance_many(self, pointer: str, seqs: dict[tuple[str, str], int]) -> None:
+        """`advance` for many (room, user) pairs in one round trip."""
+        if seqs:
+            await self.c.bulk_write(
+                [
+                    UpdateOne({"_id": f"{room_id}:{user_id}"}, {"$max": {pointer: seq}})
+                    for (room_id, user_id), seq in seqs.items()
+                ],
+                ordered=False,
+            )
+
     async def of_user(self, user_id: str) -> list[Doc]:
         return await self.c.find({"userId": user_id}).to_list()
 
@@ -62,13 +81,12 @@ class MemberRepo:
             d["userId"] for d in await self.c.find({"roomId": room_id}, {"userId": 1}).to_list()
         ]
 
-    async def co_member_ids(self, user_id: str) -> list[str]:
-        """Everyone who shares at least one room with the user, not the user."""
-        rooms = await self.room_ids(user_id)
-        if not rooms:
-            return []
-        docs = await self.c.find({"roomId": {"$in": rooms}}, {"userId": 1}).to_list()
-        return sorted({d["userId"] for d in docs} - {user_id})
+    async def user_ids_in(self, room_ids: list[str]) -> set[str]:
+        """Everyone who is a member of at least one of these rooms."""
+        if not room_ids:
+            return set()
+        docs = await self.c.find({"roomId": {"$in": room_ids}}, {"userId": 1}).to_list()
+        return {d["userId"] for d in docs}
 
     async def remove(self, room_id: str, user_id: str) -> bool:
         return (await self.c.delete_one({"_id": f"{room_id}:{user_id}"})).deleted_count == 1

@@ -7,11 +7,12 @@ from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from chat.store.base import translate_errors
 
 Doc = dict[str, Any]
+DUPLICATE_KEY = 11000
 
 
 @translate_errors
@@ -36,6 +37,21 @@ class MessageRepo:
             return True
         except DuplicateKeyError:
             return False
+
+    async def insert_many(self, docs: list[Doc]) -> list[int]:
+        """Insert them all in one round trip; returns the indexes of those refused because their
+        sender already used that clientId (the others are stored all the same)."""
+        try:
+            await self.c.insert_many(docs, ordered=False)
+            return []
+        except BulkWriteError as exc:
+            errors = exc.details.get("writeErrors", [])
+            if not errors or any(e.get("code") != DUPLICATE_KEY for e in errors):
+                raise
+            return sorted(e["index"] for e in errors)
+
+    async def set_seq(self, message_id: str, seq: int) -> None:
+        await self.c.update_one({"_id": message_id}, {"$set": {"seq": seq}})
 
     async def get(self, message_id: str) -> Doc | None:
         return await self.c.find_one({"_id": message_id})

@@ -51,6 +51,13 @@ class RoomRepo:
         query = {"_id": {"$in": room_ids}}
         return await self.c.find(query).sort("lastActivityAt", DESCENDING).to_list()
 
+    async def small(self, room_ids: list[str], max_members: int) -> list[str]:
+        """Those of `room_ids` with at most `max_members` members (direct rooms have two)."""
+        if not room_ids:
+            return []
+        query = {"_id": {"$in": room_ids}, "memberCount": {"$lte": max_members}}
+        return [d["_id"] for d in await self.c.find(query, {"_id": 1}).to_list()]
+
     async def list_public(self, q: str, skip: int, limit: int) -> tuple[list[Doc], int]:
         query: Doc = {"type": "public"}
         if q:
@@ -67,27 +74,29 @@ class RoomRepo:
             {"_id": room_id}, change, return_document=ReturnDocument.AFTER
         )
 
-    async def next_seq(self, room_id: str) -> int | None:
-        """Atomically take the room's next message sequence number."""
+    async def reserve_seqs(self, room_id: str, count: int, newest: Doc, when: Any) -> int | None:
+        """Take the room's next `count` seqs in one step and record the newest message's summary
+        with them, so the summary always describes message `lastSeq`. Returns the last seq taken,
+        or None when there is no such room."""
         doc = await self.c.find_one_and_update(
             {"_id": room_id},
-            {"$inc": {"lastSeq": 1}},
+            {"$inc": {"lastSeq": count}, "$set": {"lastMessage": newest, "lastActivityAt": when}},
             projection={"lastSeq": 1},
             return_document=ReturnDocument.AFTER,
         )
         return doc["lastSeq"] if doc else None
 
-    async def set_last_message(self, room_id: str, seq: int, summary: Doc, when: Any) -> None:
-        # Guarded on seq, so a slower writer never replaces a newer last message.
-        await self.c.update_one(
-            {"_id": room_id, "lastMessageSeq": {"$lt": seq}},
-            {"$set": {"lastMessage": summary, "lastMessageSeq": seq, "lastActivityAt": when}},
+    async def give_back_seqs(self, room_id: str, last: int, count: int) -> bool:
+        """Return the top `count` of the seqs just taken, if nobody has taken any since."""
+        result = await self.c.update_one(
+            {"_id": room_id, "lastSeq": last}, {"$inc": {"lastSeq": -count}}
         )
+        return result.modified_count == 1
 
     async def refresh_last_message(self, room_id: str, seq: int, summary: Doc) -> None:
         """Rewrite the last-message summary after an edit or delete of that very message."""
         await self.c.update_one(
-            {"_id": room_id, "lastMessageSeq": seq}, {"$set": {"lastMessage": summary}}
+            {"_id": room_id, "lastSeq": seq}, {"$set": {"lastMessage": summary}}
         )
 
     async def add_members(self, room_id: str, delta: int) -> None:

@@ -1,0 +1,206 @@
+"""Group commit of sends: while one batch is being written, the sends behind it gather and are
+stored together (one membership query, one seq reservation per room, one insert, one update of
+the senders' read pointers), then announced in seq order and acked.
+
+No timer: a lone send is written at once, so latency at low load does not grow; batches form
+only while the database is busy, which is when they pay.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from chat.errors import NotFound
+from chat.services.events import Audience, Publisher
+from chat.services.views import last_message_summary, message_view
+from chat.store import Store, now_ms
+
+log = logging.getLogger("chat.messages")
+
+Doc = dict[str, Any]
+MAX_BATCH = 500
+RECENT_CLIENT_IDS = 20_000
+
+# Raises the refusal for a send by a non-member (it fetches the room to word it).
+Refusal = Callable[[str, str], Awaitable[Any]]
+
+
+@dataclass
+class Pending:
+    doc: Doc  # the message to store, without seq and createdAt
+    sender: Doc | None
+    origin: Any
+    # (the stored document, its view if this send stored it, None if it was stored before)
+    result: asyncio.Future[tuple[Doc, Doc | None]] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
+
+    @property
+    def key(self) -> tuple[str, str] | None:
+        client_id = self.doc.get("clientId")
+        return (self.doc["senderId"], client_id) if client_id is not None else None
+
+
+class GroupCommit:
+    def __init__(self, store: Store, publisher: Publisher, refuse: Refusal):
+        self.store = store
+        self.publisher = publisher
+        self.refuse = refuse
+        self._queue: list[Pending] = []
+        self._writer: asyncio.Task | None = None
+        # (sender, clientId) of sends in flight and recently stored on this node: a resend is
+        # answered from here without taking a seq (a resend elsewhere is found at insert time).
+        self._inflight: dict[tuple[str, str], Pending] = {}
+        self._recent: OrderedDict[tuple[str, str], str] = OrderedDict()
+        self.batches = 0  # for tests and benchmarks: how many batches were written
+
+    async def submit(self, doc: Doc, sender: Doc | None) -> tuple[Doc, Doc | None]:
+        """Store the message and announce it. Returns (stored document, its view), or for a
+        clientId stored before, (that first document, None) and nothing is announced."""
+        pending = Pending(doc, sender, self.publisher.origin())
+        key = pending.key
+        if key is not None:
+            if key in self._inflight:  # the same send, still being written
+                stored, _ = await asyncio.shield(self._inflight[key].result)
+                return stored, None
+            if key in self._recent:
+                stored = await self.store.messages.get(self._recent[key])
+                if stored is not None:
+                    return stored, None
+            self._inflight[key] = pending
+        self._queue.append(pending)
+        if self._writer is None:
+            # A clean context: the writer publishes for many connections, never as the first.
+            self._writer = asyncio.get_running_loop().create_task(
+                self._write_all(), context=contextvars.Context()
+            )
+        try:
+            return await asyncio.shield(pending.result)
+        finally:
+            if key is not None and self._inflight.get(key) is pending:
+                del self._inflight[key]
+
+    async def _write_all(self) -> None:
+        try:
+            while self._queue:
+                batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
+                try:
+                    await self._write(batch)
+                except Exception as exc:
+                    for pending in batch:
+                        if not pending.result.done():
+                            pending.result.set_exception(exc)
+        finally:
+            self._writer = None
+
+    async def _write(self, batch: list[Pending]) -> None:
+        self.batches += 1
+        batch = await self._members_only(batch)
+        by_room: dict[str, list[Pending]] = {}
+        for pending in batch:
+            by_room.setdefault(pending.doc["roomId"], []).append(pending)
+        now = now_ms()
+        lasts = await asyncio.gather(
+            *(self._reserve(room_id, sends, now) for room_id, sends in by_room.items())
+        )
+        docs = []
+        for sends, last in zip(by_room.values(), lasts, strict=True):
+            if last is None:
+                for pending in sends:
+                    pending.result.set_exception(NotFound("Room not found"))
+                continue
+            for seq, pending in enumerate(sends, start=last - len(sends) + 1):
+                pending.doc["seq"] = seq
+                pending.doc["createdAt"] = now
+                docs.append(pending)
+        refused = await self.store.messages.insert_many([p.doc for p in docs])
+        last_of = dict(zip(by_room, lasts, strict=True))
+        stored = await self._settle_duplicates(docs, refused, by_room, last_of)
+        pointers: dict[tuple[str, str], int] = {}
+        for pending in stored:
+            key = (pending.doc["roomId"], pending.doc["senderId"])
+            pointers[key] = max(pointers.get(key, 0), pending.doc["seq"])
+        await self.store.members.advance_many("lastReadSeq", pointers)
+        for pending in stored:  # in seq order per room: the order the room will see
+            self._remember(pending)
+            view = message_view(pending.doc, pending.sender, [])
+            await self.publisher.publish(
+                "new-message",
+                view,
+                Audience.room(pending.doc["roomId"]),
+                echo=False,
+                origin=pending.origin,
+            )
+            pending.result.set_result((pending.doc, view))
+
+    async def _members_only(self, batch: list[Pending]) -> list[Pending]:
+        """The sends whose sender is a member of the room; the others get their refusal."""
+        pairs = list(dict.fromkeys((p.doc["roomId"], p.doc["senderId"]) for p in batch))
+        members = await self.store.members.many(pairs)
+        allowed = []
+        for pending in batch:
+            if (pending.doc["roomId"], pending.doc["senderId"]) in members:
+                allowed.append(pending)
+                continue
+            try:
+                await self.refuse(pending.doc["senderId"], pending.doc["roomId"])
+                pending.result.set_exception(NotFound("Room not found"))
+            except Exception as exc:
+                pending.result.set_exception(exc)
+        return allowed
+
+    async def _reserve(self, room_id: str, sends: list[Pending], now: int) -> int | None:
+        newest = sends[-1]
+        summary = last_message_summary({**newest.doc, "seq": 0, "createdAt": now}, newest.sender)
+        del summary["seq"]  # the room's lastSeq is this message's seq
+        return await self.store.rooms.reserve_seqs(room_id, len(sends), summary, now)
+
+    async def _settle_duplicates(
+        self,
+        docs: list[Pending],
+        refused: list[int],
+        by_room: dict[str, list[Pending]],
+        lasts: dict[str, int | None],
+    ) -> list[Pending]:
+        """Answer resends found at insert time with the stored message, and close the seq gaps
+        they left: the stored messages of that room move down, and the unused top is given
+        back (when another node has taken seqs since, the gap stays and is logged)."""
+        if not refused:
+            return docs
+        duplicates = {id(docs[i]) for i in refused}
+        for i in refused:
+            pending = docs[i]
+            first = await self.store.messages.by_client_id(*pending.key)  # type: ignore[misc]
+            if first is None:
+                pending.result.set_exception(NotFound("Message not found"))
+            else:
+                pending.result.set_result((first, None))
+        stored = [p for p in docs if id(p) not in duplicates]
+        for room_id, sends in by_room.items():
+            last = lasts[room_id]
+            if last is None or not any(id(p) in duplicates for p in sends):
+                continue
+            kept = [p for p in sends if id(p) not in duplicates]
+            first_seq = last - len(sends) + 1
+            for seq, pending in enumerate(kept, start=first_seq):
+                if pending.doc["seq"] != seq:
+                    await self.store.messages.set_seq(pending.doc["_id"], seq)
+                    pending.doc["seq"] = seq
+            unused = len(sends) - len(kept)
+            if not await self.store.rooms.give_back_seqs(room_id, last, unused):
+                log.warning("room %s: %d seqs left unused after resends", room_id, unused)
+        return stored
+
+    def _remember(self, pending: Pending) -> None:
+        key = pending.key
+        if key is None:
+            return
+        self._recent[key] = pending.doc["_id"]
+        if len(self._recent) > RECENT_CLIENT_IDS:
+            self._recent.popitem(last=False)

@@ -1,0 +1,133 @@
+"""Group commit of sends: gapless seqs, per-socket order, resends that take no seq, and overload
+that is shed with an answer instead of dropping the connection."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+
+from chat.api.keys import SERVICES
+from chat.app import SOCKET_IO, create_app
+from tests.realtime import Chat
+from tests.test_reliability import _all_history
+
+
+async def _room_of(chat: Chat, count: int):
+    users = [await chat.user(f"S{i}") for i in range(count)]
+    room = await chat.room(users[0])
+    for user in users[1:]:
+        await chat.join(user, room)
+    return users, room
+
+
+def _send(peer, room, text: str, client_id: str | None = None):
+    payload = {"roomId": room["id"], "text": text}
+    if client_id is not None:
+        payload["clientId"] = client_id
+    return peer.call("send-message", payload, timeout=60)
+
+
+async def test_hundred_sends_from_ten_sockets_take_seqs_one_to_hundred(chat):
+    users, room = await _room_of(chat, 10)
+    sockets = [await chat.socket(u) for u in users]
+    listener = await chat.socket(users[0])
+    acks = await asyncio.gather(
+        *(_send(sockets[i], room, f"{i}:{n}") for n in range(10) for i in range(10))
+    )
+    assert all(a["ok"] for a in acks)
+    assert sorted(a["message"]["seq"] for a in acks) == list(range(1, 101))
+    history = await _all_history(chat, room["id"], users[0])
+    assert [m["seq"] for m in history] == list(range(1, 101))
+    for i in range(10):  # each socket's messages in its own send order
+        assert [m["text"] for m in history if m["text"].startswith(f"{i}:")] == [
+            f"{i}:{n}" for n in range(10)
+        ]
+    _, body = await chat.api("GET", f"/api/rooms/{room['id']}", users[0])
+    assert body["room"]["lastSeq"] == 100 and body["room"]["lastMessage"]["seq"] == 100
+    # Everyone hears them in seq order, and they were written in fewer batches than messages.
+    await listener.wait_for("new-message", lambda m: m["seq"] == 100, timeout=30)
+    heard = [m["seq"] for m in listener.got("new-message")]
+    assert heard == sorted(heard)
+    commits = chat.server.app[SERVICES].messages.commits
+    assert commits.batches < 100
+
+
+async def test_resends_mixed_in_take_no_seq(chat):
+    users, room = await _room_of(chat, 5)
+    sockets = [await chat.socket(u) for u in users]
+    first = await asyncio.gather(
+        *(_send(sockets[i], room, f"{i}:{n}", f"c{i}-{n}") for n in range(4) for i in range(5))
+    )
+    # Every message again (a lost ack), interleaved with new ones, all at once.
+    again = await asyncio.gather(
+        *(_send(sockets[i], room, f"{i}:{n}", f"c{i}-{n}") for n in range(4) for i in range(5)),
+        *(_send(sockets[i], room, f"{i}:new", f"c{i}-new") for i in range(5)),
+    )
+    assert all(a["ok"] for a in first + again)
+    originals = {a["message"]["clientId"]: a["message"]["id"] for a in first}
+    for ack in again[:20]:
+        assert ack["message"]["id"] == originals[ack["message"]["clientId"]]
+    history = await _all_history(chat, room["id"], users[0])
+    assert [m["seq"] for m in history] == list(range(1, 26))
+    assert len({m["clientId"] for m in history}) == 25
+
+
+async def test_resend_to_a_node_that_never_saw_it_leaves_no_gap(
+    chat, aiohttp_server, aiohttp_client, settings
+):
+    """A resend found only at insert time (another node, or after a restart): the seqs it took
+    are given back, or the batch's messages move down, so the room stays 1..lastSeq."""
+    users, room = await _room_of(chat, 4)
+    a = await chat.socket(users[0])
+    ack = await _send(a, room, "original", "dup-1")
+    assert ack["message"]["seq"] == 1
+    other = await aiohttp_server(create_app(settings))  # same database, fresh memory
+    chat2 = Chat(other, await aiohttp_client(other))
+    try:
+        peers = [await chat2.socket(u) for u in users]
+        # The resend lands alone or in one batch with the fresh sends, as timing has it: both
+        # must leave no gap, so three rounds.
+        for _ in range(3):
+            acks = await asyncio.gather(
+                _send(peers[0], room, "original", "dup-1"),
+                *(_send(p, room, "fresh") for p in peers[1:]),
+            )
+            assert acks[0]["message"]["id"] == ack["message"]["id"]
+            assert acks[0]["message"]["seq"] == 1
+        history = await _all_history(chat, room["id"], users[0])
+        assert [m["seq"] for m in history] == list(range(1, 11))
+        _, body = await chat.api("GET", f"/api/rooms/{room['id']}", users[0])
+        assert body["room"]["lastSeq"] == 10
+        fresh = await _send(peers[1], room, "after")
+        assert fresh["message"]["seq"] == 11
+    finally:
+        await chat2.close()
+
+
+async def test_a_flooding_socket_is_answered_for_every_event_and_stays(
+    aiohttp_server, aiohttp_client, settings
+):
+    app = create_app(
+        dataclasses.replace(settings, socket_event_limit=50, rate_limit_messages="100000/10seconds")
+    )
+    server = await aiohttp_server(app)
+    chat = Chat(server, await aiohttp_client(server))
+    try:
+        users, room = await _room_of(chat, 2)
+        flooder = await chat.socket(users[0])
+        acks = await asyncio.gather(*(_send(flooder, room, f"f{n}", f"f{n}") for n in range(2000)))
+        assert len(acks) == 2000  # every one answered
+        stored = [a["message"] for a in acks if a["ok"]]
+        refused = [a["error"] for a in acks if not a["ok"]]
+        assert stored and refused
+        assert {e["code"] for e in refused} == {"RATE_LIMITED"}
+        assert all(e["details"]["retryAfter"] >= 1 for e in refused)
+        # The stored ones are in send order, gapless.
+        sent_order = [int(m["text"][1:]) for m in stored]
+        assert sent_order == sorted(sent_order)
+        assert [m["seq"] for m in stored] == list(range(1, len(stored) + 1))
+        assert server.app[SOCKET_IO].refused_events == len(refused)
+        assert flooder.sio.connected
+        assert (await _send(flooder, room, "still here"))["ok"] is True
+    finally:
+        await chat.close()
