@@ -63,6 +63,7 @@ class Settings:
     presence_room_limit: int = 100
     socket_event_limit: int = 1000
     socket_event_wait: float = 2.5
+    metrics_token: str = ""
     ping_interval: float = 25
     ping_timeout: float = 20
     db_timeout_ms: int = 2000
@@ -183,6 +184,7 @@ def load_settings(
         ),
         presence_room_limit=int(_number("PRESENCE_ROOM_LIMIT", get("PRESENCE_ROOM_LIMIT", "100"))),
         socket_event_limit=int(_number("SOCKET_EVENT_LIMIT", get("SOCKET_EVENT_LIMIT", "1000"))),
+        metrics_token=get("METRICS_TOKEN"),
         socket_event_wait=_number(
             "SOCKET_EVENT_WAIT_SECONDS", get("SOCKET_EVENT_WAIT_SECONDS", "2.5"), float
         ),

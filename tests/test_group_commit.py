@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 
+from prometheus_client.parser import text_string_to_metric_families
+
 from chat.api.keys import SERVICES
 from chat.app import SOCKET_IO, create_app
 from tests.realtime import Chat
@@ -129,5 +131,46 @@ async def test_a_flooding_socket_is_answered_for_every_event_and_stays(
         assert server.app[SOCKET_IO].refused_events == len(refused)
         assert flooder.sio.connected
         assert (await _send(flooder, room, "still here"))["ok"] is True
+    finally:
+        await chat.close()
+
+
+def _samples(text: str) -> dict[tuple[str, tuple], float]:
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+
+
+async def test_metrics_count_database_operations_per_stored_message(
+    aiohttp_server, aiohttp_client, settings
+):
+    server = await aiohttp_server(create_app(dataclasses.replace(settings, metrics_token="m-tok")))
+    chat = Chat(server, await aiohttp_client(server))
+    try:
+        users, room = await _room_of(chat, 5)
+        sockets = [await chat.socket(u) for u in users]
+        assert (await chat.rest.get("/metrics")).status == 401
+        scrape = {"Authorization": "Bearer m-tok"}
+        before = _samples(await (await chat.rest.get("/metrics", headers=scrape)).text())
+        acks = await asyncio.gather(
+            *(_send(sockets[i], room, f"{i}:{n}") for n in range(8) for i in range(5))
+        )
+        assert all(a["ok"] for a in acks)
+        after = _samples(await (await chat.rest.get("/metrics", headers=scrape)).text())
+
+        def delta(name: str, **labels: str) -> float:
+            key = (name, tuple(sorted(labels.items())))
+            return after.get(key, 0) - before.get(key, 0)
+
+        assert delta("chat_messages_stored_total") == 40
+        batches = delta("chat_send_batches_total")
+        assert 1 <= batches < 40
+        # One membership query, one reservation (one room), one insert, one pointer update per
+        # batch: the work grows with batches, not with messages.
+        for op in ("members.many", "rooms.reserve_seqs", "messages.insert_many"):
+            assert delta("chat_db_operations_total", op=op) == batches, op
+        assert delta("chat_db_operations_total", op="members.advance_many") == batches
     finally:
         await chat.close()

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from chat.api import auth, health, messages, openapi, rooms, uploads, users
+from chat.api import auth, health, messages, metrics, openapi, rooms, uploads, users
 
 # Fixed paths (`/api/rooms/mine`) come before `{room_id}` patterns within each table.
 ROUTE_TABLES: list[web.RouteTableDef] = [
     health.routes,
+    metrics.routes,
     openapi.routes,
     auth.routes,
     users.routes,

@@ -14,6 +14,7 @@ import socketio
 from socketio import packet
 
 from chat.errors import RateLimited
+from chat.metrics import EVENTS_SHED
 
 log = logging.getLogger("chat.realtime")
 
@@ -67,6 +68,7 @@ class ChatServer(socketio.AsyncServer):
 
     async def _refuse(self, eio_sid: str, namespace: Any, id: Any) -> None:
         self.refused_events += 1
+        EVENTS_SHED.inc()
         if id is None:
             return  # no ack asked for: nothing to answer
         error = RateLimited(

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chat.errors import NotFound
+from chat.metrics import MESSAGES_STORED, SEND_BATCHES
 from chat.services.events import Audience, Publisher
 from chat.services.views import last_message_summary, message_view
 from chat.store import Store, now_ms
@@ -101,6 +102,7 @@ class GroupCommit:
 
     async def _write(self, batch: list[Pending]) -> None:
         self.batches += 1
+        SEND_BATCHES.inc()
         batch = await self._members_only(batch)
         by_room: dict[str, list[Pending]] = {}
         for pending in batch:
@@ -127,6 +129,7 @@ class GroupCommit:
             key = (pending.doc["roomId"], pending.doc["senderId"])
             pointers[key] = max(pointers.get(key, 0), pending.doc["seq"])
         await self.store.members.advance_many("lastReadSeq", pointers)
+        MESSAGES_STORED.inc(len(stored))
         for pending in stored:  # in seq order per room: the order the room will see
             self._remember(pending)
             view = message_view(pending.doc, pending.sender, [])

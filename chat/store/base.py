@@ -12,6 +12,7 @@ from bson import ObjectId
 from pymongo.errors import ConnectionFailure, ExecutionTimeout, WTimeoutError
 
 from chat.errors import Unavailable
+from chat.metrics import DB_OPERATIONS
 
 T = TypeVar("T")
 
@@ -39,9 +40,12 @@ def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
-def _wrap(method: Any) -> Any:
+def _wrap(method: Any, op: str) -> Any:
+    counted = DB_OPERATIONS.labels(op)
+
     @functools.wraps(method)
     async def wrapper(*args: Any, **kwargs: Any) -> Any:
+        counted.inc()
         try:
             return await method(*args, **kwargs)
         except _UNREACHABLE as exc:
@@ -51,8 +55,10 @@ def _wrap(method: Any) -> Any:
 
 
 def translate_errors(cls: type[T]) -> type[T]:
-    """Class decorator: every public coroutine raises Unavailable when MongoDB is unreachable."""
+    """Class decorator: every public coroutine raises Unavailable when MongoDB is unreachable,
+    and counts as one database operation (`chat_db_operations{op="messages.insert_many"}`)."""
+    collection = cls.__name__.removesuffix("Repo").lower() + "s"  # MemberRepo: members
     for name, member in list(vars(cls).items()):
         if not name.startswith("_") and inspect.iscoroutinefunction(member):
-            setattr(cls, name, _wrap(member))
+            setattr(cls, name, _wrap(member, f"{collection}.{name}"))
     return cls
