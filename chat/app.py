@@ -25,6 +25,7 @@ from chat.realtime.server import ChatServer
 from chat.security import PasswordHasher, TokenCodec
 from chat.services.access import Access
 from chat.services.accounts import AccountService
+from chat.services.catch_up import CatchUpService
 from chat.services.container import Services
 from chat.services.media import MB, Limits, MediaService
 from chat.services.messages import MessageService
@@ -97,6 +98,7 @@ def build_services(settings: Settings, sio: ChatServer) -> Services:
         presence=presence,
         rooms=rooms,
         messages=messages,
+        catch_up=CatchUpService(store, access, messages, rooms),
         typing=typing,
         media=media,
         limiter=limiter,

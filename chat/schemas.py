@@ -142,6 +142,11 @@ class UploadFields(Strict):
     clientId = Text(1, 100)  # noqa: N815
 
 
+class ChangesQuery(Strict):
+    since = fields.Integer(load_default=0, validate=_SEQ)
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=100))
+
+
 class MediaQuery(Strict):
     kind = fields.String(validate=validate.OneOf(["image", "file"]))
     before = fields.Integer(validate=_SEQ)
@@ -185,12 +190,23 @@ class HistoryPayload(RoomRef):
     after = fields.Integer(strict=True, validate=_SEQ)
 
 
+class VerCursor(Strict):
+    ver = fields.Integer(required=True, strict=True, validate=_SEQ)
+
+
+class SyncCursor(fields.Field):
+    """A sync value: a plain number (the last seq seen) or `{ver}` (a change cursor)."""
+
+    _seq = fields.Integer(strict=True, validate=_SEQ)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kw: Any) -> Any:
+        if isinstance(value, dict):
+            return VerCursor().load(value)
+        return self._seq.deserialize(value)
+
+
 class SyncPayload(Strict):
-    rooms = fields.Dict(
-        keys=fields.String(validate=_ID),
-        values=fields.Integer(strict=True, validate=_SEQ),
-        required=True,
-    )
+    rooms = fields.Dict(keys=fields.String(validate=_ID), values=SyncCursor(), required=True)
 
     @validates_schema
     def _bounded(self, data: dict[str, Any], **_: Any) -> None:

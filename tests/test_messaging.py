@@ -189,6 +189,7 @@ async def test_edit_delete_react(chat):
         "messageId": msg["id"],
         "roomId": room["id"],
         "seq": 1,
+        "ver": 6,  # send, edit, three reactions, this delete: each took the room's next ver
     }
     _, body = await chat.api("GET", f"/api/rooms/{room['id']}/messages", bob)
     [tomb] = body["messages"]

@@ -1,4 +1,4 @@
-"""REST handlers for messages: history, send, edit, delete, react, read pointer, search."""
+"""REST handlers for messages: history, changes, send, edit, delete, react, read pointer, search."""
 
 from __future__ import annotations
 
@@ -33,6 +33,16 @@ async def history(request: web.Request) -> web.Response:
         limit=q["limit"],
     )
     return ok({"messages": messages, "hasMore": more})
+
+
+@routes.get("/api/rooms/{room_id}/changes")
+async def changes(request: web.Request) -> web.Response:
+    me = await principal(request)
+    q = query(request, schemas.ChangesQuery())
+    page = await request.app[SERVICES].catch_up.changes(
+        me.user_id, request.match_info["room_id"], q["since"], q["limit"]
+    )
+    return ok(page)
 
 
 @routes.post("/api/rooms/{room_id}/messages")

@@ -70,6 +70,7 @@ class MessageOut(Schema):
     id = S(required=True)
     roomId = S(required=True)  # noqa: N815
     seq = I(required=True)
+    ver = I(required=True)
     sender = fields.Nested(SenderOut, required=True)
     type = S(required=True)
     text = S(required=True)
@@ -101,6 +102,7 @@ class RoomOut(Schema):
     ownerId = S(required=True, allow_none=True)  # noqa: N815
     memberCount = I(required=True)  # noqa: N815
     lastSeq = I(required=True)  # noqa: N815
+    lastVer = I(required=True)  # noqa: N815
     lastMessage = fields.Nested(LastMessageOut, required=True, allow_none=True)  # noqa: N815
     createdAt = S(required=True)  # noqa: N815
     updatedAt = S(required=True)  # noqa: N815
@@ -148,6 +150,12 @@ MESSAGES = _out("MessagesReply", messages=fields.List(fields.Nested(MessageOut),
 MESSAGE_PAGE = _out(
     "MessagePage",
     messages=fields.List(fields.Nested(MessageOut), required=True),
+    hasMore=B(required=True),
+)
+CHANGES = _out(
+    "ChangesPage",
+    messages=fields.List(fields.Nested(MessageOut), required=True),
+    ver=I(required=True),
     hasMore=B(required=True),
 )
 REACTIONS = _out("ReactionsReply", reactions=fields.List(fields.Nested(ReactionOut), required=True))
@@ -216,6 +224,7 @@ OPERATIONS: list[tuple[str, str, str, Any, Any, int, Any]] = [
     ("patch", "/api/rooms/{room_id}/members/{user_id}", "Change a member's role", schemas.RoleBody, None, 200, ROLE),
     ("delete", "/api/rooms/{room_id}/members/{user_id}", "Remove a member", None, None, 204, None),
     ("get", "/api/rooms/{room_id}/messages", "History by seq", None, schemas.HistoryQuery, 200, MESSAGE_PAGE),
+    ("get", "/api/rooms/{room_id}/changes", "Messages created or changed after a ver (catch-up)", None, schemas.ChangesQuery, 200, CHANGES),
     ("post", "/api/rooms/{room_id}/messages", "Send a message", schemas.MessageBody, None, 201, ONE_MESSAGE),
     ("post", "/api/rooms/{room_id}/read", "Move your read pointer", schemas.ReadBody, None, 200, READ),
     ("get", "/api/rooms/{room_id}/media", "Messages with files", None, schemas.MediaQuery, 200, MESSAGE_PAGE),

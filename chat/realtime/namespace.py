@@ -289,7 +289,10 @@ class ChatNamespace(socketio.AsyncNamespace):
 
     async def sync(self, state: State, payload: Any) -> dict[str, Any]:
         data = schemas.load(schemas.SyncPayload(), payload)
-        return {"rooms": await self.services.messages.sync(state["user_id"], data["rooms"])}
+        cursors = data["rooms"]
+        if any(isinstance(c, dict) for c in cursors.values()):  # the change-cursor form
+            return await self.services.catch_up.sync(state["user_id"], cursors)
+        return {"rooms": await self.services.messages.sync(state["user_id"], cursors)}
 
     async def user_status(self, state: State, payload: Any) -> dict[str, Any]:
         data = schemas.load(schemas.StatusPayload(), payload)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from chat.ratelimit import RateLimiter
 from chat.services.accounts import AccountService
+from chat.services.catch_up import CatchUpService
 from chat.services.media import MediaService
 from chat.services.messages import MessageService
 from chat.services.presence import PresenceService
@@ -23,6 +24,7 @@ class Services:
     presence: PresenceService
     rooms: RoomService
     messages: MessageService
+    catch_up: CatchUpService
     typing: TypingService
     media: MediaService
     limiter: RateLimiter

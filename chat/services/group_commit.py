@@ -1,6 +1,6 @@
 """Group commit of sends: while one batch is being written, the sends behind it gather and are
-stored together (one membership query, one seq reservation per room, one insert, one update of
-the senders' read pointers), then announced in seq order and acked.
+stored together (one membership query, one seq and ver reservation per room, one insert, one
+update of the senders' read pointers), then announced in seq order and acked.
 
 No timer: a lone send is written at once, so latency at low load does not grow; batches form
 only while the database is busy, which is when they pay.
@@ -117,12 +117,17 @@ class GroupCommit:
                 for pending in sends:
                     pending.result.set_exception(NotFound("Room not found"))
                 continue
-            for seq, pending in enumerate(sends, start=last - len(sends) + 1):
-                pending.doc["seq"] = seq
+            # A new message's ver is its own change number, taken with its seq.
+            first_seq, first_ver = last[0] - len(sends) + 1, last[1] - len(sends) + 1
+            for i, pending in enumerate(sends):
+                pending.doc["seq"] = first_seq + i
+                pending.doc["ver"] = first_ver + i
                 pending.doc["createdAt"] = now
                 docs.append(pending)
         refused = await self.store.messages.insert_many([p.doc for p in docs])
-        last_of = dict(zip(by_room, lasts, strict=True))
+        last_of = {
+            room_id: last[0] if last else None for room_id, last in zip(by_room, lasts, strict=True)
+        }
         stored = await self._settle_duplicates(docs, refused, by_room, last_of)
         pointers: dict[tuple[str, str], int] = {}
         for pending in stored:
@@ -158,7 +163,9 @@ class GroupCommit:
                 pending.result.set_exception(exc)
         return allowed
 
-    async def _reserve(self, room_id: str, sends: list[Pending], now: int) -> int | None:
+    async def _reserve(
+        self, room_id: str, sends: list[Pending], now: int
+    ) -> tuple[int, int] | None:
         newest = sends[-1]
         summary = last_message_summary({**newest.doc, "seq": 0, "createdAt": now}, newest.sender)
         del summary["seq"]  # the room's lastSeq is this message's seq
@@ -173,7 +180,12 @@ class GroupCommit:
     ) -> list[Pending]:
         """Answer resends found at insert time with the stored message, and close the seq gaps
         they left: the stored messages of that room move down, and the unused top is given
-        back (when another node has taken seqs since, the gap stays and is logged)."""
+        back (when another node has taken seqs since, the gap stays and is logged).
+
+        Vers are neither moved nor given back: the kept messages keep theirs (still unique and
+        in seq order) and the resends' leave a gap. A ver may already have been read by a sync
+        or taken by an edit since, and a ver handed out twice would hide a change from a
+        client holding it as its cursor; a skipped one costs nothing."""
         if not refused:
             return docs
         duplicates = {id(docs[i]) for i in refused}

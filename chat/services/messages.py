@@ -186,10 +186,23 @@ class MessageService:
         updated = await self.store.messages.update(message_id, {"text": text, "editedAt": now_ms()})
         if updated is None:
             raise NotFound("Message not found")
+        updated["ver"] = await self._stamp(updated)
         view = await self.view(updated)
         await self._refresh_last(updated)
         await self.publisher.publish("message-updated", view, Audience.room(msg["roomId"]))
         return view
+
+    async def _stamp(self, msg: Doc) -> int:
+        """Number a change already written to `msg` with the room's next ver, and record it.
+
+        The write comes first and the number after it, so whatever state a sync reads, a later
+        change to the message carries a ver above any cursor that sync could have handed out;
+        two racing changes leave the message with the higher of their vers."""
+        ver = await self.store.rooms.take_ver(msg["roomId"])
+        if ver is None:
+            raise NotFound("Room not found")
+        await self.store.messages.raise_ver(msg["_id"], ver)
+        return ver
 
     async def delete(self, user_id: str, message_id: str) -> None:
         msg = await self._message(message_id)
@@ -203,9 +216,11 @@ class MessageService:
         await self.store.reactions.delete_message(message_id)
         if self.files_deleter is not None and msg.get("attachments"):
             await self.files_deleter(msg["attachments"])
-        if updated is not None:
-            await self._refresh_last(updated)
-        payload = {"messageId": message_id, "roomId": msg["roomId"], "seq": msg["seq"]}
+        if updated is None:
+            raise NotFound("Message not found")
+        ver = await self._stamp(updated)
+        await self._refresh_last(updated)
+        payload = {"messageId": message_id, "roomId": msg["roomId"], "seq": msg["seq"], "ver": ver}
         await self.publisher.publish("message-deleted", payload, Audience.room(msg["roomId"]))
 
     async def _refresh_last(self, msg: Doc) -> None:
@@ -220,8 +235,11 @@ class MessageService:
         if "deletedAt" in msg:
             raise NotFound("Message not found")
         await self.store.reactions.toggle(message_id, msg["roomId"], user_id, emoji)
+        ver = await self._stamp(msg)
         reactions = reactions_view(await self.store.reactions.for_messages([message_id]))
-        payload = {"messageId": message_id, "roomId": msg["roomId"], "reactions": reactions}
+        payload = {
+            "messageId": message_id, "roomId": msg["roomId"], "reactions": reactions, "ver": ver,
+        }  # fmt: skip
         await self.publisher.publish("reaction-updated", payload, Audience.room(msg["roomId"]))
         return reactions
 

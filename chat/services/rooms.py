@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from typing import Any
 
 from chat.errors import Forbidden, NotFound, ValidationFailed
@@ -55,9 +55,14 @@ class RoomService:
         docs, total = await self.store.rooms.list_public(q, skip, limit)
         return [room_view(d) for d in docs], total
 
-    async def mine(self, user_id: str) -> list[Doc]:
-        """The user's rooms, most recent activity first, each with its unread count."""
-        members = {m["roomId"]: m for m in await self.store.members.of_user(user_id)}
+    async def mine(self, user_id: str, *, exclude: Collection[str] = ()) -> list[Doc]:
+        """The user's rooms (but those in `exclude`), most recent activity first, each with its
+        unread count."""
+        members = {
+            m["roomId"]: m
+            for m in await self.store.members.of_user(user_id)
+            if m["roomId"] not in exclude
+        }
         rooms = await self.store.rooms.many(list(members))
         views = []
         for room in rooms:
@@ -296,6 +301,7 @@ def _new_room(kind: str, name: str, description: str, owner_id: str) -> Doc:
         "ownerId": owner_id,
         "memberCount": 0,
         "lastSeq": 0,
+        "lastVer": 0,
         "lastMessage": None,
         "createdAt": now,
         "updatedAt": now,

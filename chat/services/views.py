@@ -57,6 +57,7 @@ def room_view(
         "ownerId": room.get("ownerId"),
         "memberCount": room.get("memberCount", 0),
         "lastSeq": room.get("lastSeq", 0),
+        "lastVer": room.get("lastVer", 0),  # rooms stored before vers existed: 0
         # The summary is written with the seq reservation, so it describes message lastSeq.
         "lastMessage": {**last, "seq": room.get("lastSeq", 0)} if last else None,
         "createdAt": iso(room["createdAt"]),
@@ -87,6 +88,7 @@ def message_view(msg: Doc, sender: Doc | None, reactions: list[Doc] | None = Non
         "id": msg["_id"],
         "roomId": msg["roomId"],
         "seq": msg["seq"],
+        "ver": msg.get("ver", 0),  # messages stored before vers existed: 0
         "sender": sender_view(sender)
         if sender
         else {"id": msg["senderId"], "name": "Deleted user", "avatarUrl": None},

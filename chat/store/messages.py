@@ -1,4 +1,4 @@
-"""The `messages` collection: one document per message, ordered in its room by `seq`."""
+"""The `messages` collection: one document per message, ordered in its room by `seq` and `ver`."""
 
 from __future__ import annotations
 
@@ -29,6 +29,8 @@ class MessageRepo:
             partialFilterExpression={"clientId": {"$type": "string"}},
         )
         await self.c.create_index([("roomId", ASCENDING), ("type", ASCENDING), ("seq", ASCENDING)])
+        # Catch-up: the messages of a room changed after a cursor, in change order.
+        await self.c.create_index([("roomId", ASCENDING), ("ver", ASCENDING)])
 
     async def insert(self, doc: Doc) -> bool:
         """Insert; False if the sender already used this clientId."""
@@ -93,6 +95,18 @@ class MessageRepo:
         if direction == DESCENDING:
             docs.reverse()
         return docs, has_more
+
+    async def changes(self, room_id: str, since: int, limit: int) -> tuple[list[Doc], bool]:
+        """Up to `limit` messages of the room whose latest change is after `since`, ascending by
+        ver, and whether more lie beyond. Messages stored before vers existed have none: they
+        count as ver 0, older than any cursor."""
+        query = {"roomId": room_id, "ver": {"$gt": since}}
+        docs = await self.c.find(query).sort("ver", ASCENDING).limit(limit + 1).to_list()
+        return docs[:limit], len(docs) > limit
+
+    async def raise_ver(self, message_id: str, ver: int) -> None:
+        """Record a change numbered `ver`; a message's ver only ever grows."""
+        await self.c.update_one({"_id": message_id}, {"$max": {"ver": ver}})
 
     async def update(self, message_id: str, fields: Doc) -> Doc | None:
         return await self.c.find_one_and_update(

@@ -1,4 +1,4 @@
-"""The `rooms` collection: public, private and direct rooms, with their message counter."""
+"""The `rooms` collection: public, private and direct rooms, with their seq and change counters."""
 
 from __future__ import annotations
 
@@ -74,17 +74,33 @@ class RoomRepo:
             {"_id": room_id}, change, return_document=ReturnDocument.AFTER
         )
 
-    async def reserve_seqs(self, room_id: str, count: int, newest: Doc, when: Any) -> int | None:
-        """Take the room's next `count` seqs in one step and record the newest message's summary
-        with them, so the summary always describes message `lastSeq`. Returns the last seq taken,
-        or None when there is no such room."""
+    async def reserve_seqs(
+        self, room_id: str, count: int, newest: Doc, when: Any
+    ) -> tuple[int, int] | None:
+        """Take the room's next `count` seqs, and as many change numbers (vers), in one step, and
+        record the newest message's summary with them, so the summary always describes message
+        `lastSeq`. Returns the last seq and the last ver taken, or None when there is no such
+        room. A room stored before vers existed counts from 0."""
         doc = await self.c.find_one_and_update(
             {"_id": room_id},
-            {"$inc": {"lastSeq": count}, "$set": {"lastMessage": newest, "lastActivityAt": when}},
-            projection={"lastSeq": 1},
+            {
+                "$inc": {"lastSeq": count, "lastVer": count},
+                "$set": {"lastMessage": newest, "lastActivityAt": when},
+            },
+            projection={"lastSeq": 1, "lastVer": 1},
             return_document=ReturnDocument.AFTER,
         )
-        return doc["lastSeq"] if doc else None
+        return (doc["lastSeq"], doc["lastVer"]) if doc else None
+
+    async def take_ver(self, room_id: str) -> int | None:
+        """The room's next change number (an edit, a delete, a reaction), or None if it is gone."""
+        doc = await self.c.find_one_and_update(
+            {"_id": room_id},
+            {"$inc": {"lastVer": 1}},
+            projection={"lastVer": 1},
+            return_document=ReturnDocument.AFTER,
+        )
+        return doc["lastVer"] if doc else None
 
     async def give_back_seqs(self, room_id: str, last: int, count: int) -> bool:
         """Return the top `count` of the seqs just taken, if nobody has taken any since."""
