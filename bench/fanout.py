@@ -31,6 +31,7 @@ from collections import Counter
 
 import aiohttp
 
+from bench import dbops
 from bench.procstat import cpu_seconds, memory_kb
 from bench.protocol import LeanSocket, close_all, now_ms
 from bench.server import Stalled, bench_server, run
@@ -170,6 +171,7 @@ async def _trial(
     expected = 0
     interval = senders / rate
     cpu_before = {pid: cpu_seconds(pid) for pid in pids}
+    ops_before = await asyncio.to_thread(dbops.scrape, url)
     own_before, wall_before = time.process_time(), time.monotonic()
     run.window_open = True
 
@@ -227,6 +229,7 @@ async def _trial(
     cpu = {pid: cpu_seconds(pid) - cpu_before[pid] for pid in pids}
     server_cpu = sum(cpu.values())
     closed = sum(1 for s in sockets if not s.connected)
+    ops = dbops.per_message(ops_before, await asyncio.to_thread(dbops.scrape, url))
     return {
         "rate": rate,
         "seconds": seconds,
@@ -250,6 +253,7 @@ async def _trial(
         if run.deliveries
         else None,
         "loadgen_cpu_pct": round(100 * own_cpu / wall, 1),
+        **ops,
         **({"ack_errors": dict(ack_errors)} if ack_errors else {}),
         **(
             {"ack_timeouts": ack_timeouts, "connection_lost": connection_lost, "closed": closed}

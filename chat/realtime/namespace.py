@@ -31,6 +31,8 @@ from config.settings import Settings
 log = logging.getLogger("chat.realtime")
 
 State = dict[str, Any]
+# Handshakes doing database work at once; the rest wait (cheaply) for a turn.
+CONCURRENT_HANDSHAKES = 32
 Handler = Callable[[State, Any], Awaitable[dict[str, Any] | None]]
 
 
@@ -56,6 +58,7 @@ class ChatNamespace(socketio.AsyncNamespace):
         self._expiry: dict[str, asyncio.TimerHandle] = {}
         # Connected sockets and their users, for the presence bookkeeping.
         self._users: dict[str, str] = {}
+        self._admission = asyncio.Semaphore(CONCURRENT_HANDSHAKES)
         self._tasks: set[asyncio.Task] = set()
         # Events being handled right now, so a shutdown can let them finish and ack.
         self._inflight = 0
@@ -123,14 +126,20 @@ class ChatNamespace(socketio.AsyncNamespace):
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> bool:
         token = _token_from(environ, auth, self.settings.cookie_name)
-        try:
-            principal = await self.services.accounts.authenticate(token)
-            room_ids = await self.services.rooms.room_ids(principal.user_id)
-        except ChatError as exc:
-            error = exc if exc.code != "INTERNAL" else Unauthorized()
-            raise socketio.exceptions.ConnectionRefusedError(
-                error.message, error.to_dict()
-            ) from None
+        # In a reconnect storm, handshakes queue for the database; those whose clients gave up
+        # meanwhile are dropped before any query, so work never goes to nobody and retries do
+        # not snowball.
+        async with self._admission:
+            if not self._alive(sid):
+                return False
+            try:
+                principal = await self.services.accounts.authenticate(token)
+                room_ids = await self.services.rooms.room_ids(principal.user_id)
+            except ChatError as exc:
+                error = exc if exc.code != "INTERNAL" else Unauthorized()
+                raise socketio.exceptions.ConnectionRefusedError(
+                    error.message, error.to_dict()
+                ) from None
         if not self._alive(sid):
             # The client gave up while we authenticated (a reconnect storm): refusing lets
             # python-socketio forget the half-made connection; nothing of ours was made yet.
