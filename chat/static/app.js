@@ -13,6 +13,7 @@ const state = {
   current: null, // open roomId
   messages: new Map(), // roomId -> Message[] ascending by seq (pending ones at the end)
   hasMore: new Map(), // roomId -> older history exists
+  vers: new Map(), // roomId -> the newest change (ver) held for a loaded room: the sync cursor
   members: new Map(), // roomId -> Map userId -> {user, role, lastReadSeq}
   online: new Set(),
   status: new Map(), // userId -> "away" | "busy" | ... as chosen by them
@@ -171,13 +172,13 @@ function connect() {
     renderRooms();
   });
   socket.on("message-updated", (m) => replaceMessage(m));
-  socket.on("message-deleted", ({ roomId, messageId }) => {
+  socket.on("message-deleted", ({ roomId, messageId, ver }) => {
     const old = (state.messages.get(roomId) || []).find((x) => x.id === messageId);
-    if (old) replaceMessage({ ...old, text: "", attachments: [], reactions: [], deletedAt: new Date().toISOString() });
+    if (old) replaceMessage({ ...old, text: "", attachments: [], reactions: [], deletedAt: new Date().toISOString(), ver });
   });
-  socket.on("reaction-updated", ({ roomId, messageId, reactions }) => {
+  socket.on("reaction-updated", ({ roomId, messageId, reactions, ver }) => {
     const old = (state.messages.get(roomId) || []).find((x) => x.id === messageId);
-    if (old) replaceMessage({ ...old, reactions });
+    if (old) replaceMessage({ ...old, reactions, ver });
   });
   socket.on("user-typing", ({ roomId, userId, name, isTyping }) => {
     const typists = state.typing.get(roomId) || new Map();
@@ -229,24 +230,30 @@ function setConnection(text) {
   $("connection").textContent = text;
 }
 
-// After a reconnect (or a server restart): ask for exactly what was missed in each loaded room,
-// page after page while the server says there is more.
+// After a reconnect (or a server restart): ask each loaded room for everything created or changed
+// after the newest change we hold (new messages, edits, tombstones, reactions), page after page
+// while the server says there is more.
 async function catchUp() {
   try {
     await loadRooms();
-    for (const roomId of [...state.messages.keys()]) if (!state.rooms.has(roomId)) state.messages.delete(roomId);
-    let rooms = {};
-    for (const [roomId, list] of state.messages) {
-      const stored = list.filter((m) => m.seq);
-      rooms[roomId] = stored.length ? stored[stored.length - 1].seq : 0;
+    for (const roomId of [...state.messages.keys()]) {
+      if (state.rooms.has(roomId)) continue;
+      state.messages.delete(roomId);
+      state.vers.delete(roomId);
     }
+    let rooms = {};
+    for (const roomId of state.messages.keys()) rooms[roomId] = { ver: state.vers.get(roomId) || 0 };
     while (Object.keys(rooms).length) {
       const ack = await call("sync", { rooms });
       rooms = {};
       for (const r of ack.rooms) {
-        addMessages(r.roomId, r.messages);
-        if (r.hasMore && r.messages.length) rooms[r.roomId] = r.messages[r.messages.length - 1].seq;
+        if (r.error) continue; // gone meanwhile: loadRooms has dropped it already
+        applyChanges(r.roomId, r.messages);
+        noteVer(r.roomId, [r]); // never behind an event that came in meanwhile
+        if (r.hasMore) rooms[r.roomId] = { ver: r.ver };
       }
+      // Rooms we were not asking about (say a direct room opened meanwhile): listed, loaded on open.
+      for (const room of ack.joined || []) if (!state.rooms.has(room.id)) upsertRoom(room);
     }
     // Receipts and joins may have happened while we were away: the open room's members afresh.
     state.members.clear();
@@ -255,6 +262,17 @@ async function catchUp() {
   } catch (err) {
     showError("chat-error", err);
   }
+}
+
+// Changes from sync: those to messages we hold replace them, new ones are added; a change to a
+// message older than the history loaded waits for that history (it comes in its current state).
+function applyChanges(roomId, changed) {
+  const list = state.messages.get(roomId);
+  if (!list) return;
+  const oldest = list.find((m) => m.seq)?.seq;
+  const held = new Set(list.map((m) => m.id));
+  const older = (m) => state.hasMore.get(roomId) && (!oldest || m.seq < oldest);
+  addMessages(roomId, changed.filter((m) => held.has(m.id) || !older(m)));
 }
 
 // -- rooms ------------------------------------------------------------------------------------------
@@ -275,6 +293,7 @@ function upsertRoom(room) {
 function dropRoom(roomId) {
   state.rooms.delete(roomId);
   state.messages.delete(roomId);
+  state.vers.delete(roomId);
   if (state.current === roomId) {
     state.current = null;
     renderRoom();
@@ -410,6 +429,7 @@ $("my-status").addEventListener("change", async (event) => {
 function addMessages(roomId, incoming) {
   if (!state.messages.has(roomId)) return; // not loaded yet: history will bring it
   const list = state.messages.get(roomId);
+  noteVer(roomId, incoming);
   for (const m of incoming) {
     const at = list.findIndex((x) => x.id === m.id || (m.clientId && x.clientId === m.clientId && x.sender.id === m.sender.id));
     if (at >= 0) list[at] = m;
@@ -424,10 +444,16 @@ function addMessages(roomId, incoming) {
   }
 }
 
+// The sync cursor follows every change seen in a loaded room (history, acks, events, sync).
+function noteVer(roomId, messages) {
+  for (const m of messages) if (m.ver > (state.vers.get(roomId) || 0)) state.vers.set(roomId, m.ver);
+}
+
 function replaceMessage(m) {
   const list = state.messages.get(m.roomId);
   const at = list ? list.findIndex((x) => x.id === m.id) : -1;
   if (at < 0) return;
+  noteVer(m.roomId, [m]);
   list[at] = m;
   if (m.roomId === state.current) renderMessages();
 }

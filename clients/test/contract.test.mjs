@@ -262,3 +262,66 @@ test("a resend after a dropped ack stores and delivers the message once", async 
   a.close();
   b.close();
 });
+
+test("sync by change cursor after a disconnect: edits, tombstones, reactions, a new direct room", async () => {
+  const ann = await account("Ann");
+  const bob = await account("Bob");
+  const room = (await ann.api.post("/api/rooms", { name: "Cursor" })).data.room;
+  assert.equal(room.lastVer, 0);
+  await bob.api.post(`/api/rooms/${room.id}/join`, {});
+  const a = io(base, { transports: ["websocket"], auth: { token: ann.token } });
+  const b = io(base, { transports: ["websocket"], auth: { token: bob.token } });
+  await Promise.all([connected(a), connected(b)]);
+
+  // Bob's client keeps every message by id, and the newest ver per room as its cursor.
+  const held = new Map();
+  const cursors = {};
+  const keep = (m) => {
+    held.set(m.id, m);
+    cursors[m.roomId] = Math.max(cursors[m.roomId] ?? 0, m.ver);
+  };
+  b.on("new-message", keep);
+  const sent = [];
+  for (const text of ["one", "two", "three"]) {
+    const arriving = once(b, "new-message", (m) => m.text === text);
+    sent.push((await a.timeout(5000).emitWithAck("send-message", { roomId: room.id, text })).message);
+    await arriving;
+  }
+  assert.deepEqual(cursors, { [room.id]: 3 });
+
+  b.disconnect();
+  const edit = await a.timeout(5000).emitWithAck("edit-message", { messageId: sent[0].id, text: "one (edited)" });
+  assert.equal(edit.message.ver, 4);
+  assert.deepEqual(await a.timeout(5000).emitWithAck("delete-message", { messageId: sent[1].id }), { ok: true });
+  await a.timeout(5000).emitWithAck("react-message", { messageId: sent[2].id, emoji: "👍" });
+  await a.timeout(5000).emitWithAck("send-message", { roomId: room.id, text: "four" });
+  const direct = (await ann.api.post("/api/rooms/direct", { userId: bob.user.id })).data.room;
+
+  b.connect();
+  await connected(b);
+  const sync = await b.timeout(5000).emitWithAck("sync", { rooms: { [room.id]: { ver: cursors[room.id] } } });
+  assert.equal(sync.ok, true);
+  const [entry] = sync.rooms;
+  assert.deepEqual(entry.messages.map((m) => m.ver), [4, 5, 6, 7]);
+  assert.equal(entry.ver, 7);
+  assert.equal(entry.hasMore, false);
+  for (const m of entry.messages) keep(m);
+  assert.deepEqual(sync.joined.map((r) => [r.id, r.type, r.lastVer]), [[direct.id, "direct", 0]]);
+
+  // Bob now holds exactly what a fresh history load shows.
+  const fresh = (await bob.api.get(`/api/rooms/${room.id}/messages`)).data.messages;
+  assert.deepEqual([...held.values()].sort((x, y) => x.seq - y.seq), fresh);
+  assert.deepEqual(fresh.map((m) => [m.text, Boolean(m.editedAt), Boolean(m.deletedAt), m.reactions.length]), [
+    ["one (edited)", true, false, 0],
+    ["", false, true, 0],
+    ["three", false, false, 1],
+    ["four", false, false, 0],
+  ]);
+  // The REST twin agrees.
+  const changes = await bob.api.get(`/api/rooms/${room.id}/changes`, { params: { since: 3 } });
+  assert.deepEqual(changes.data, { messages: entry.messages, ver: 7, hasMore: false });
+  const future = await b.timeout(5000).emitWithAck("sync", { rooms: { [room.id]: { ver: 8 } } });
+  assert.equal(future.error.code, "VALIDATION_ERROR");
+  a.close();
+  b.close();
+});

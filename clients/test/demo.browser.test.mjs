@@ -196,10 +196,14 @@ test("the page reconnects by itself after a server restart and nothing is lost",
   await message(ann, "said after the restart").waitFor(WAIT);
   assert.equal(await message(ann, "written while the server was down").count(), 1);
 
-  // Ann's connection drops while Bob posts 120 messages: more than one sync page (100) to fetch.
+  // Ann's connection drops while Bob edits a message she has and posts 120 more: more than one
+  // sync page (100) to fetch, and the edit must show too.
   await ann.evaluate(() => state.socket.disconnect());
   const roomId = await bob.evaluate(() => state.current);
   await bob.evaluate(async (roomId) => {
+    const said = state.messages.get(roomId).find((m) => m.text === "said after the restart");
+    const ack = await state.socket.emitWithAck("edit-message", { messageId: said.id, text: "said after the restart, edited" });
+    if (!ack.ok) throw new Error(ack.error.message);
     for (let i = 1; i <= 120; i++) {
       const body = JSON.stringify({ text: `gap ${String(i).padStart(3, "0")}` });
       await fetch(`/api/rooms/${roomId}/messages`, { method: "POST", headers: { "Content-Type": "application/json" }, body });
@@ -208,6 +212,7 @@ test("the page reconnects by itself after a server restart and nothing is lost",
   await ann.evaluate(() => state.socket.connect());
   await message(ann, "gap 120").waitFor(WAIT);
   assert.equal(await ann.locator("#messages li.message", { hasText: /^Bob.*gap \d{3}$/ }).count(), 120);
+  await message(ann, "said after the restart, edited").locator("text=(edited)").waitFor(WAIT);
   // While the server was down the socket's own requests failed, as they should; nothing else.
   for (const page of [ann, bob]) {
     assert.deepEqual(page.problems.filter((p) => !p.includes("/socket.io/")), []);
