@@ -161,9 +161,14 @@ async def test_abandoned_handshakes_leave_nothing_behind(chat, caplog):
             break
         await asyncio.sleep(grace / 4 + 0.05)
     assert await settled(), (namespace._users, len(namespace._expiry), len(sio.eio.sockets))
-    # No dead socket is left in any channel.
+    # No dead socket is left in any channel, and the manager's index of each socket's channels
+    # (what makes a disconnect cost O(own channels)) agrees with the channels themselves.
     live = set(namespace._users)
     channels = sio.manager.rooms.get("/", {})
     assert {sid for members in channels.values() for sid in members} <= live
+    indexed = {
+        (sid, room) for (_, sid), rooms in sio.manager._channels_of.items() for room in rooms
+    }
+    assert indexed == {(sid, room) for room, members in channels.items() for sid in members}
     problems = [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
     assert problems == [], [r.getMessage() for r in problems]

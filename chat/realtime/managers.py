@@ -18,6 +18,7 @@ import socketio
 from engineio import packet as eio_packet
 from socketio import packet
 
+from chat.realtime.channel_index import IndexedRooms
 from chat.realtime.channels import room_channel, session_channel, user_channel
 
 log = logging.getLogger("chat.realtime")
@@ -26,7 +27,7 @@ SKIP_PREFIX = "@"
 CONTROL = "chat-control"
 
 
-class ChatManager(socketio.AsyncManager):
+class ChatManager(IndexedRooms, socketio.AsyncManager):
     """The single-node manager (and the local layer under the Redis one)."""
 
     def local_sids(self, channel: str) -> list[str]:
