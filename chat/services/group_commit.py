@@ -26,6 +26,9 @@ log = logging.getLogger("chat.messages")
 
 Doc = dict[str, Any]
 MAX_BATCH = 500
+# Batches in flight at once (each for other rooms): enough to keep the database busy while the
+# event loop is slow to come back to each one, few enough that batches stay large under load.
+MAX_WRITERS = 4
 RECENT_CLIENT_IDS = 20_000
 
 # Raises the refusal for a send by a non-member (it fetches the room to word it).
@@ -54,7 +57,8 @@ class GroupCommit:
         self.publisher = publisher
         self.refuse = refuse
         self._queue: list[Pending] = []
-        self._writer: asyncio.Task | None = None
+        self._writers = 0
+        self._busy_rooms: set[str] = set()
         # (sender, clientId) of sends in flight and recently stored on this node: a resend is
         # answered from here without taking a seq (a resend elsewhere is found at insert time).
         self._inflight: dict[tuple[str, str], Pending] = {}
@@ -76,29 +80,49 @@ class GroupCommit:
                     return stored, None
             self._inflight[key] = pending
         self._queue.append(pending)
-        if self._writer is None:
-            # A clean context: the writer publishes for many connections, never as the first.
-            self._writer = asyncio.get_running_loop().create_task(
-                self._write_all(), context=contextvars.Context()
-            )
+        self._start_writers()
         try:
             return await asyncio.shield(pending.result)
         finally:
             if key is not None and self._inflight.get(key) is pending:
                 del self._inflight[key]
 
-    async def _write_all(self) -> None:
+    def _start_writers(self) -> None:
+        """Start a batch with every queued send whose room has no write in flight, while fewer
+        than MAX_WRITERS batches are in flight. A room is in one batch at a time, so its seqs,
+        its writes and its announcements keep one order; other rooms need not wait for it."""
+        while self._writers < MAX_WRITERS and self._queue:
+            batch, rest = [], []
+            held = set(self._busy_rooms)  # a send left behind keeps its room's later ones behind
+            for pending in self._queue:
+                room_id = pending.doc["roomId"]
+                if room_id in held or len(batch) >= MAX_BATCH:
+                    held.add(room_id)
+                    rest.append(pending)
+                else:
+                    batch.append(pending)
+            if not batch:
+                return
+            self._queue = rest
+            rooms = {p.doc["roomId"] for p in batch}
+            self._busy_rooms |= rooms
+            self._writers += 1
+            # A clean context: the writer publishes for many connections, never as the first.
+            asyncio.get_running_loop().create_task(
+                self._write_batch(batch, rooms), context=contextvars.Context()
+            )
+
+    async def _write_batch(self, batch: list[Pending], rooms: set[str]) -> None:
         try:
-            while self._queue:
-                batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
-                try:
-                    await self._write(batch)
-                except Exception as exc:
-                    for pending in batch:
-                        if not pending.result.done():
-                            pending.result.set_exception(exc)
+            await self._write(batch)
+        except Exception as exc:  # each waiting send gets the error
+            for pending in batch:
+                if not pending.result.done():
+                    pending.result.set_exception(exc)
         finally:
-            self._writer = None
+            self._busy_rooms -= rooms
+            self._writers -= 1
+            self._start_writers()
 
     async def _write(self, batch: list[Pending]) -> None:
         self.batches += 1
