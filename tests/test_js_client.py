@@ -52,7 +52,7 @@ def run_node_suite(test_file: str, passes: int) -> None:
 
 @needs_npm
 def test_javascript_clients_walk_the_contract():
-    run_node_suite("contract.test.mjs", passes=7)
+    run_node_suite("contract.test.mjs", passes=8)
 
 
 @needs_npm
