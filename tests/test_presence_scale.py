@@ -8,6 +8,8 @@ import dataclasses
 import json
 import logging
 import random
+import socket
+import struct
 
 import aiohttp
 import pytest
@@ -21,7 +23,11 @@ ROOM_LIMIT = 3  # rooms above this many members are "big" here, as 100 is by def
 
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
-    return dataclasses.replace(settings, presence_room_limit=ROOM_LIMIT)
+    # A short heartbeat: an Engine.IO session whose websocket upgrade was abandoned is reaped by
+    # the ping timeout, and the test waits (bounded by count) for that.
+    return dataclasses.replace(
+        settings, presence_room_limit=ROOM_LIMIT, ping_interval=1, ping_timeout=2
+    )
 
 
 async def _big_room_with_a_direct_pair(chat):
@@ -125,6 +131,20 @@ async def _handshake_then_vanish(url: str, token: str, delay: float) -> None:
         await ws.close()
 
 
+async def _upgrade_then_reset(host: str, port: int) -> None:
+    """A websocket upgrade request whose client is gone (reset) before the answer."""
+    reader, writer = await asyncio.open_connection(host, port)
+    writer.write(
+        b"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: x\r\n"
+        b"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+        b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+    )
+    await writer.drain()
+    sock = writer.get_extra_info("socket")
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    writer.transport.abort()
+
+
 async def test_abandoned_handshakes_leave_nothing_behind(chat, caplog):
     caplog.set_level(logging.WARNING)
     users = [await chat.user(f"U{i}") for i in range(12)]
@@ -139,7 +159,8 @@ async def test_abandoned_handshakes_leave_nothing_behind(chat, caplog):
         *(
             _handshake_then_vanish(chat.url, users[i % 12].token, rng.choice([0, 0, 0.001, 0.01]))
             for i in range(120)
-        )
+        ),
+        *(_upgrade_then_reset(chat.server.host, chat.server.port) for _ in range(40)),
     )
     app = chat.server.app
     sio, services = app[SOCKET_IO], app[SERVICES]

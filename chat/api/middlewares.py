@@ -56,6 +56,9 @@ def _from_http(exc: web.HTTPException) -> ChatError:
     return ChatError()
 
 
+CLIENT_GONE = 499  # nginx's "client closed request", for the access log
+
+
 @web.middleware
 async def errors_and_access_log(request: web.Request, handler: Handler) -> web.StreamResponse:
     """The one place HTTP errors become contract JSON; one log line per request."""
@@ -77,6 +80,12 @@ async def errors_and_access_log(request: web.Request, handler: Handler) -> web.S
         error = _from_http(exc)
         status = error.status
         return error_response(error, request_id)
+    except ConnectionResetError:
+        # The client went away mid-request (aiohttp's ClientConnectionResetError is one): its
+        # fault, nobody to answer, and in a reconnect storm thousands of them; no traceback.
+        # (aiohttp ignores the failed write of this answer at debug level.)
+        status = CLIENT_GONE
+        return web.Response(status=CLIENT_GONE)
     except HttpProcessingError as exc:
         # aiohttp's parsers (e.g. a multipart part with a malformed header) raise these mid-body.
         error = PayloadTooLarge() if exc.code == 413 else ValidationFailed("Malformed request body")
