@@ -18,6 +18,7 @@ import socketio
 from engineio import packet as eio_packet
 from socketio import packet
 
+from chat.realtime import wire
 from chat.realtime.channel_index import IndexedRooms
 from chat.realtime.channels import room_channel, session_channel, user_channel
 
@@ -66,27 +67,41 @@ class ChatManager(IndexedRooms, socketio.AsyncManager):
         self._broadcast(event, data, namespace, to or room, skip)
         return None
 
-    def _broadcast(self, event: str, data: Any, namespace: str, room: Any, skip: Any) -> None:
-        """Encode once, then put the packet on each recipient's Engine.IO queue directly.
+    def set_server(self, server: Any) -> None:
+        super().set_server(server)
+        # Lets `_broadcast` write to upgraded websockets directly (chat/realtime/wire.py).
+        wire.install(server.eio)
 
-        python-socketio's manager starts an asyncio task per recipient to do the same; at a few
-        thousand deliveries a second those tasks are most of the server's work.
+    def _broadcast(self, event: str, data: Any, namespace: str, room: Any, skip: Any) -> None:
+        """Encode once and frame once, then write the frame to each recipient's websocket.
+
+        A recipient whose websocket is not ready for a direct write (polling, mid-upgrade, a
+        packet sent earlier still in its Engine.IO queue, or a full write buffer) gets the packet
+        on its queue instead, behind whatever is there. python-socketio's manager starts an
+        asyncio task per recipient instead; at a few thousand deliveries a second those tasks,
+        and then engineio's per-socket writer waking for every packet, were most of the work.
         """
         args = list(data) if isinstance(data, tuple) else ([] if data is None else [data])
         encoded = self.server.packet_class(
             packet.EVENT, namespace=namespace, data=[event, *args]
         ).encode()
         message = eio_packet.Packet(eio_packet.MESSAGE, encoded)
+        # Binary payloads (this app sends none) encode to a list: no frame, queue path.
+        frame = wire.text_frame(message.encode()) if isinstance(encoded, str) else None
         skipped = set(skip) if isinstance(skip, list) else {skip}
         sockets = self.server.eio.sockets
         for sid, eio_sid in self.get_participants(namespace, room):
             if sid in skipped:
                 continue
             sock = sockets.get(eio_sid)
-            if sock is not None and not sock.closed:
-                # What engineio's AsyncSocket.send does, less its per-packet ping check (its
-                # service task already drops clients that stopped answering pings).
-                sock.queue.put_nowait(message)
+            if sock is None or sock.closed:
+                continue
+            direct = getattr(sock, "wire", None)
+            if direct is not None and frame is not None and direct.write_now(frame):
+                continue
+            # What engineio's AsyncSocket.send does, less its per-packet ping check (its
+            # service task already drops clients that stopped answering pings).
+            sock.queue.put_nowait(message)
 
     async def control(self, op: str, **args: Any) -> None:
         await self.apply_control(op, args)

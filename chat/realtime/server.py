@@ -87,7 +87,14 @@ class ChatServer(socketio.AsyncServer):
         await super()._handle_eio_message(eio_sid, data)
 
     async def watch_queues(self, max_packets: int, every: float = 0.5) -> None:
-        """Forever: drop any connection with more than `max_packets` packets waiting to go out."""
+        """Forever: drop any connection with more than `max_packets` packets waiting to go out.
+
+        Bytes need no bound of their own: broadcasts write to a websocket directly only while its
+        write buffer is under `wire.HIGH_WATER`, and the queue's writer waits for it to drain, so
+        a client that stops reading fills the queue after at most about 128 KB.
+        """
+        from chat.realtime.wire import drop_connection
+
         while True:
             await asyncio.sleep(every)
             for eio_sid, sock in list(self.eio.sockets.items()):
@@ -105,6 +112,7 @@ class ChatServer(socketio.AsyncServer):
                     sock.queue.task_done()
                 with contextlib.suppress(asyncio.QueueFull):
                     sock.queue.put_nowait(None)  # lets the writer task end
+                drop_connection(sock)
                 self.eio.sockets.pop(eio_sid, None)
 
     async def say_goodbye(self) -> None:
