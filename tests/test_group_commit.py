@@ -102,6 +102,12 @@ async def test_resend_to_a_node_that_never_saw_it_leaves_no_gap(
         assert body["room"]["lastSeq"] == 10
         fresh = await _send(peers[1], room, "after")
         assert fresh["message"]["seq"] == 11
+        # Sending marked each sender's room read up to their newest message, renumbered or not.
+        history = await _all_history(chat, room["id"], users[0])
+        for user in users:
+            newest = max(m["seq"] for m in history if m["sender"]["id"] == user.id)
+            _, mine = await chat.api("GET", "/api/rooms/mine", user)
+            assert mine["rooms"][0]["lastReadSeq"] == newest, user.name
     finally:
         await chat2.close()
 

@@ -28,7 +28,7 @@ Doc = dict[str, Any]
 MAX_BATCH = 500
 # Batches in flight at once (each for other rooms): enough to keep the database busy while the
 # event loop is slow to come back to each one, few enough that batches stay large under load.
-MAX_WRITERS = 4
+MAX_WRITERS = 2
 RECENT_CLIENT_IDS = 20_000
 
 # Raises the refusal for a send by a non-member (it fetches the room to word it).
@@ -49,6 +49,15 @@ class Pending:
     def key(self) -> tuple[str, str] | None:
         client_id = self.doc.get("clientId")
         return (self.doc["senderId"], client_id) if client_id is not None else None
+
+
+def _pointers(sends: list[Pending]) -> dict[tuple[str, str], int]:
+    """Each sender's newest seq per room: sending marks the room read up to it."""
+    pointers: dict[tuple[str, str], int] = {}
+    for pending in sends:
+        key = (pending.doc["roomId"], pending.doc["senderId"])
+        pointers[key] = max(pointers.get(key, 0), pending.doc["seq"])
+    return pointers
 
 
 class GroupCommit:
@@ -148,16 +157,18 @@ class GroupCommit:
                 pending.doc["ver"] = first_ver + i
                 pending.doc["createdAt"] = now
                 docs.append(pending)
-        refused = await self.store.messages.insert_many([p.doc for p in docs])
+        # The senders' read pointers move with the insert, not after it: one round trip less.
+        pointers = _pointers(docs)
+        refused, _ = await asyncio.gather(
+            self.store.messages.insert_many([p.doc for p in docs]),
+            self.store.members.advance_many("lastReadSeq", pointers),
+        )
         last_of = {
             room_id: last[0] if last else None for room_id, last in zip(by_room, lasts, strict=True)
         }
         stored = await self._settle_duplicates(docs, refused, by_room, last_of)
-        pointers: dict[tuple[str, str], int] = {}
-        for pending in stored:
-            key = (pending.doc["roomId"], pending.doc["senderId"])
-            pointers[key] = max(pointers.get(key, 0), pending.doc["seq"])
-        await self.store.members.advance_many("lastReadSeq", pointers)
+        if refused:
+            await self._pull_back_pointers(pointers, stored, [docs[i] for i in refused])
         MESSAGES_STORED.inc(len(stored))
         for pending in stored:  # in seq order per room: the order the room will see
             self._remember(pending)
@@ -235,6 +246,21 @@ class GroupCommit:
             if not await self.store.rooms.give_back_seqs(room_id, last, unused):
                 log.warning("room %s: %d seqs left unused after resends", room_id, unused)
         return stored
+
+    async def _pull_back_pointers(
+        self, set_to: dict[tuple[str, str], int], stored: list[Pending], resends: list[Pending]
+    ) -> None:
+        """Resends moved their rooms' messages down: move the senders' pointers with them, to
+        their newest message (a resend's is the first one's seq), unless they moved since."""
+        newest = _pointers(stored)
+        for pending in resends:
+            if pending.result.done() and pending.result.exception() is None:
+                first, _ = pending.result.result()
+                key = (first["roomId"], first["senderId"])
+                newest[key] = max(newest.get(key, 0), first["seq"])
+        for key, seq in newest.items():
+            if key in set_to and seq < set_to[key]:
+                await self.store.members.pull_back("lastReadSeq", *key, set_to[key], seq)
 
     def _remember(self, pending: Pending) -> None:
         key = pending.key

@@ -65,6 +65,12 @@ class MemberRepo:
                 ordered=False,
             )
 
+    async def pull_back(self, pointer: str, room_id: str, user_id: str, was: int, seq: int) -> None:
+        """Move a pointer back to `seq`, if it is still `was` (what the caller set it to)."""
+        await self.c.update_one(
+            {"_id": f"{room_id}:{user_id}", pointer: was}, {"$set": {pointer: seq}}
+        )
+
     async def of_user(self, user_id: str) -> list[Doc]:
         return await self.c.find({"userId": user_id}).to_list()
 
