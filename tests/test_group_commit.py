@@ -173,10 +173,32 @@ async def test_metrics_count_database_operations_per_stored_message(
         assert delta("chat_messages_stored_total") == 40
         batches = delta("chat_send_batches_total")
         assert 1 <= batches < 40
-        # One membership query, one reservation (one room), one insert, one pointer update per
-        # batch: the work grows with batches, not with messages.
-        for op in ("members.many", "rooms.reserve_seqs", "messages.insert_many"):
+        # One reservation (one room), one insert, one pointer update per batch: the work grows
+        # with batches, not with messages. Sockets subscribed to the room need no membership
+        # query; a REST send (no socket to vouch for it) does.
+        for op in ("rooms.reserve_seqs", "messages.insert_many", "members.advance_many"):
             assert delta("chat_db_operations_total", op=op) == batches, op
-        assert delta("chat_db_operations_total", op="members.advance_many") == batches
+        assert delta("chat_db_operations_total", op="members.many") == 0
+        status, _ = await chat.api(
+            "POST", f"/api/rooms/{room['id']}/messages", users[0], json={"text": "rest"}
+        )
+        assert status == 201
+        final = _samples(await (await chat.rest.get("/metrics", headers=scrape)).text())
+        key = ("chat_db_operations_total", (("op", "members.many"),))
+        assert final.get(key, 0) - after.get(key, 0) == 1
     finally:
         await chat.close()
+
+
+async def test_a_kicked_members_open_socket_cannot_send(chat):
+    users, room = await _room_of(chat, 3)
+    owner, member = users[0], users[1]
+    m = await chat.socket(member)
+    assert (await _send(m, room, "before"))["ok"] is True
+    status, _ = await chat.api("DELETE", f"/api/rooms/{room['id']}/members/{member.id}", owner)
+    assert status == 204
+    await m.wait_for("member-left")
+    refused = await _send(m, room, "after")
+    assert refused["ok"] is False and refused["error"]["code"] == "FORBIDDEN"
+    history = await _all_history(chat, room["id"], owner)
+    assert [msg["text"] for msg in history] == ["before"]

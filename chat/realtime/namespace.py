@@ -239,6 +239,9 @@ class ChatNamespace(socketio.AsyncNamespace):
             data["text"],
             client_id=data.get("clientId"),
             reply_to=data.get("replyTo"),
+            # Joins, leaves and kicks move every socket of the user in or out of the room's
+            # channel on every node: a subscribed socket is a member's, no query needed.
+            member_known=room_channel(data["roomId"]) in self.rooms(state["sid"]),
         )
         return {"message": message}
 

@@ -28,7 +28,7 @@ Doc = dict[str, Any]
 MAX_BATCH = 500
 # Batches in flight at once (each for other rooms): enough to keep the database busy while the
 # event loop is slow to come back to each one, few enough that batches stay large under load.
-MAX_WRITERS = 2
+MAX_WRITERS = 4
 RECENT_CLIENT_IDS = 20_000
 
 # Raises the refusal for a send by a non-member (it fetches the room to word it).
@@ -40,6 +40,7 @@ class Pending:
     doc: Doc  # the message to store, without seq and createdAt
     sender: Doc | None
     origin: Any
+    member_known: bool  # the caller already knows the sender is a member (see submit)
     # (the stored document, its view if this send stored it, None if it was stored before)
     result: asyncio.Future[tuple[Doc, Doc | None]] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
@@ -74,10 +75,12 @@ class GroupCommit:
         self._recent: OrderedDict[tuple[str, str], str] = OrderedDict()
         self.batches = 0  # for tests and benchmarks: how many batches were written
 
-    async def submit(self, doc: Doc, sender: Doc | None) -> tuple[Doc, Doc | None]:
+    async def submit(
+        self, doc: Doc, sender: Doc | None, *, member_known: bool = False
+    ) -> tuple[Doc, Doc | None]:
         """Store the message and announce it. Returns (stored document, its view), or for a
         clientId stored before, (that first document, None) and nothing is announced."""
-        pending = Pending(doc, sender, self.publisher.origin())
+        pending = Pending(doc, sender, self.publisher.origin(), member_known)
         key = pending.key
         if key is not None:
             if key in self._inflight:  # the same send, still being written
@@ -184,11 +187,13 @@ class GroupCommit:
 
     async def _members_only(self, batch: list[Pending]) -> list[Pending]:
         """The sends whose sender is a member of the room; the others get their refusal."""
-        pairs = list(dict.fromkeys((p.doc["roomId"], p.doc["senderId"]) for p in batch))
-        members = await self.store.members.many(pairs)
+        pairs = list(
+            dict.fromkeys((p.doc["roomId"], p.doc["senderId"]) for p in batch if not p.member_known)
+        )
+        members = await self.store.members.many(pairs) if pairs else {}
         allowed = []
         for pending in batch:
-            if (pending.doc["roomId"], pending.doc["senderId"]) in members:
+            if pending.member_known or (pending.doc["roomId"], pending.doc["senderId"]) in members:
                 allowed.append(pending)
                 continue
             try:

@@ -78,6 +78,7 @@ class MessageService:
         reply_to: str | None = None,
         kind: str = "text",
         attachments: list[Doc] | None = None,
+        member_known: bool = False,
     ) -> tuple[Doc, bool]:
         """Store, then broadcast, a message. Returns (message, created); a repeated clientId
         returns the first message with created False and broadcasts nothing.
@@ -85,6 +86,9 @@ class MessageService:
         The write is group-committed (services/group_commit.py): membership, seq, insert and
         read pointer are one operation each per batch, not per message. Idempotency rests on the
         unique index on (senderId, clientId), so the common case pays no lookup for it.
+        `member_known`: the caller knows the sender is a member right now (a socket subscribed to
+        the room's channel, which joins, leaves and kicks keep in step on every node), so the
+        batch skips the membership query for it.
         """
         if not is_id(room_id):
             raise NotFound("Room not found")
@@ -113,7 +117,9 @@ class MessageService:
             doc["replyTo"] = reply_to
         if client_id is not None:
             doc["clientId"] = client_id
-        stored, view = await self.commits.submit(doc, await self._sender(user_id))
+        stored, view = await self.commits.submit(
+            doc, await self._sender(user_id), member_known=member_known
+        )
         if view is None:
             return await self.view(stored), False
         await self.typing.stop(user_id, room_id, quiet_if_idle=True)
