@@ -111,6 +111,10 @@ class WireSocket(WebSocket):
 
 def install(eio_server: Any) -> None:
     """Make this Engine.IO server's websockets WireSockets (its own copy of the driver table)."""
+    # `write_now` reads the queue's private count of unfinished tasks: on a Python without it,
+    # every packet keeps to the queue rather than risk overtaking one.
+    if not hasattr(eio_server.create_queue(), "_unfinished_tasks"):
+        return
     if eio_server._async.get("websocket") is WebSocket:
         eio_server._async = {**eio_server._async, "websocket": WireSocket}
 
