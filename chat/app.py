@@ -12,7 +12,8 @@ from aiohttp import web
 
 from chat.api import middlewares
 from chat.api.demo import add_demo_routes
-from chat.api.keys import SERVICES, SETTINGS, STARTED_AT
+from chat.api.keys import SERVICES, SETTINGS, SOCKET_COUNTS, STARTED_AT
+from chat.api.metrics import http_metrics
 from chat.api.routes import add_routes
 from chat.errors import Unavailable
 from chat.media.cloudinary_storage import CloudinaryStorage
@@ -126,6 +127,7 @@ async def _indexes_until_done(store: Store) -> None:
 def create_app(settings: Settings) -> web.Application:
     app = web.Application(
         middlewares=[
+            http_metrics,
             middlewares.errors_and_access_log,
             middlewares.cookie_csrf,
             middlewares.rate_limits,
@@ -158,6 +160,7 @@ def create_app(settings: Settings) -> web.Application:
     app[SERVICES] = services
     namespace = ChatNamespace(services, settings)
     sio.register_namespace(namespace)
+    app[SOCKET_COUNTS] = namespace.sockets_by_transport
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         indexes = asyncio.create_task(_indexes_until_done(services.store))

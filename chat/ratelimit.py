@@ -11,6 +11,7 @@ from limits.aio.strategies import MovingWindowRateLimiter
 from limits.storage import storage_from_string
 
 from chat.errors import RateLimited
+from chat.metrics import RATE_LIMITED
 
 log = logging.getLogger("chat.ratelimit")
 
@@ -47,6 +48,7 @@ class RateLimiter:
                 self._failing = True
                 log.error("rate-limit storage unreachable; letting requests through: %s", exc)
             return
+        RATE_LIMITED.labels(rule).inc()
         raise RateLimited(math.ceil(stats.reset_time - time.time()))
 
     def _recovered(self) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from aiohttp import web
 
 from chat.services.accounts import Principal
@@ -11,6 +13,8 @@ from config.settings import Settings
 SETTINGS = web.AppKey("settings", Settings)
 SERVICES = web.AppKey("services", Services)
 STARTED_AT = web.AppKey("started_at", float)
+# Connected sockets by transport, read when /metrics is scraped (the namespace provides it).
+SOCKET_COUNTS = web.AppKey("socket_counts", Callable[[], dict[tuple[str, ...], float]])
 
 # Per-request storage.
 REQUEST_ID = web.RequestKey("request_id", str)

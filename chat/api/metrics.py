@@ -1,16 +1,20 @@
-"""GET /metrics: the Prometheus text format; with METRICS_TOKEN set, only for that Bearer token."""
+"""GET /metrics (Prometheus text, METRICS_TOKEN-protected) and the HTTP request metrics."""
 
 from __future__ import annotations
 
 import hmac
+import time
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from chat.api.keys import SETTINGS
+from chat.api.keys import SETTINGS, SOCKET_COUNTS
+from chat.api.middlewares import Handler
 from chat.errors import Unauthorized
+from chat.metrics import HTTP_REQUESTS, HTTP_SECONDS, SOCKETS
 
 routes = web.RouteTableDef()
+SOCKET_IO_ROUTE = "/socket.io/"
 
 
 @routes.get("/metrics")
@@ -20,4 +24,39 @@ async def metrics(request: web.Request) -> web.Response:
         given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
         if not hmac.compare_digest(given.encode(), token.encode()):
             raise Unauthorized("A valid metrics token is required")
+    counts = request.app.get(SOCKET_COUNTS)
+    if counts is not None:
+        SOCKETS.set(counts())
     return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+def route_of(request: web.Request) -> str:
+    """The matched route's template (`/api/rooms/{room_id}`), never the raw path: raw paths
+    would make one series per id."""
+    resource = request.match_info.route.resource
+    if resource is None:
+        return "unmatched"  # 404 and 405 answered by the router itself
+    return resource.canonical
+
+
+@web.middleware
+async def http_metrics(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Outermost: counts every request by method, route template and final status."""
+    started = time.perf_counter()
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        return response
+    except web.HTTPException as exc:  # what the errors middleware lets through (redirects)
+        status = exc.status
+        raise
+    finally:
+        route = route_of(request)
+        method = request.method if request.method in _METHODS else "other"
+        HTTP_REQUESTS.labels(method, route, str(status)).inc()
+        if route != SOCKET_IO_ROUTE:  # long polls and websockets: connection time, not latency
+            HTTP_SECONDS.labels(route).observe(time.perf_counter() - started)
+
+
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})

@@ -18,6 +18,7 @@ import socketio
 from engineio import packet as eio_packet
 from socketio import packet
 
+from chat.metrics import DELIVERIES
 from chat.realtime import wire
 from chat.realtime.channel_index import IndexedRooms
 from chat.realtime.channels import room_channel, session_channel, user_channel
@@ -26,6 +27,7 @@ log = logging.getLogger("chat.realtime")
 NAMESPACE = "/"
 SKIP_PREFIX = "@"
 CONTROL = "chat-control"
+_DIRECT, _QUEUED = DELIVERIES.labels("direct"), DELIVERIES.labels("queued")
 
 
 class ChatManager(IndexedRooms, socketio.AsyncManager):
@@ -90,6 +92,7 @@ class ChatManager(IndexedRooms, socketio.AsyncManager):
         frame = wire.text_frame(message.encode()) if isinstance(encoded, str) else None
         skipped = set(skip) if isinstance(skip, list) else {skip}
         sockets = self.server.eio.sockets
+        direct_count = queued = 0  # counted locally, added to the metrics once per broadcast
         for sid, eio_sid in self.get_participants(namespace, room):
             if sid in skipped:
                 continue
@@ -98,10 +101,16 @@ class ChatManager(IndexedRooms, socketio.AsyncManager):
                 continue
             direct = getattr(sock, "wire", None)
             if direct is not None and frame is not None and direct.write_now(frame):
+                direct_count += 1
                 continue
             # What engineio's AsyncSocket.send does, less its per-packet ping check (its
             # service task already drops clients that stopped answering pings).
             sock.queue.put_nowait(message)
+            queued += 1
+        if direct_count:
+            _DIRECT.inc(direct_count)
+        if queued:
+            _QUEUED.inc(queued)
 
     async def control(self, op: str, **args: Any) -> None:
         await self.apply_control(op, args)

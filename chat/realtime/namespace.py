@@ -18,6 +18,7 @@ import socketio
 
 from chat import schemas
 from chat.errors import ChatError, NotFound, Unauthorized, Unavailable, ValidationFailed
+from chat.metrics import ACK_SECONDS, SOCKET_EVENTS
 from chat.realtime.channels import (
     presence_channel,
     room_channel,
@@ -97,8 +98,12 @@ class ChatNamespace(socketio.AsyncNamespace):
         token = origin_sid.set(sid)
         self._inflight += 1
         self._idle.clear()
+        started = time.perf_counter()
+        handler = self.handlers.get(event) if isinstance(event, str) else None
+        # Metric labels from the fixed handler table only: a client's junk names never make series.
+        name = event if handler is not None else "unknown"
+        outcome = "ok"
         try:
-            handler = self.handlers.get(event) if isinstance(event, str) else None
             if handler is None:
                 raise NotFound("Unknown event")
             if len(payloads) != 1:
@@ -107,11 +112,15 @@ class ChatNamespace(socketio.AsyncNamespace):
             result = await handler(state, payloads[0])
             return {"ok": True, **(result or {})}
         except ChatError as exc:
+            outcome = exc.code
             return {"ok": False, "error": exc.to_dict()}
         except Exception:
+            outcome = "INTERNAL"
             log.exception("event handler failed", extra={"event": str(event)[:64], "sid": sid})
             return {"ok": False, "error": ChatError().to_dict()}
         finally:
+            SOCKET_EVENTS.labels(name, outcome).inc()
+            ACK_SECONDS.labels(name).observe(time.perf_counter() - started)
             origin_sid.reset(token)
             self._inflight -= 1
             if not self._inflight:
@@ -168,6 +177,17 @@ class ChatNamespace(socketio.AsyncNamespace):
             delay, lambda: self._spawn(self._expire(sid))
         )
         return True
+
+    def sockets_by_transport(self) -> dict[tuple[str, ...], float]:
+        """Connected (authenticated) sockets by transport, counted when /metrics is scraped."""
+        counts = {("websocket",): 0.0, ("polling",): 0.0}
+        eio = self.server.eio
+        for sid in list(self._users):
+            eio_sid = self.server.manager.eio_sid_from_sid(sid, NAMESPACE)
+            sock = eio.sockets.get(eio_sid) if eio_sid is not None else None
+            if sock is not None and not sock.closed:
+                counts[("websocket",) if sock.upgraded else ("polling",)] += 1
+        return counts
 
     def _alive(self, sid: str) -> bool:
         eio_sid = self.server.manager.eio_sid_from_sid(sid, NAMESPACE)

@@ -12,7 +12,7 @@ from bson import ObjectId
 from pymongo.errors import ConnectionFailure, ExecutionTimeout, WTimeoutError
 
 from chat.errors import Unavailable
-from chat.metrics import DB_OPERATIONS
+from chat.metrics import DB_OPERATIONS, DB_SECONDS
 
 T = TypeVar("T")
 
@@ -42,21 +42,27 @@ def now_ms() -> int:
 
 def _wrap(method: Any, op: str) -> Any:
     counted = DB_OPERATIONS.labels(op)
+    timed = DB_SECONDS.labels(op)
+    clock = time.perf_counter
 
     @functools.wraps(method)
     async def wrapper(*args: Any, **kwargs: Any) -> Any:
         counted.inc()
+        started = clock()
         try:
             return await method(*args, **kwargs)
         except _UNREACHABLE as exc:
             raise Unavailable("Database unavailable") from exc
+        finally:
+            timed.observe(clock() - started)
 
     return wrapper
 
 
 def translate_errors(cls: type[T]) -> type[T]:
     """Class decorator: every public coroutine raises Unavailable when MongoDB is unreachable,
-    and counts as one database operation (`chat_db_operations{op="messages.insert_many"}`)."""
+    and counts as one database operation (`chat_db_operations{op="messages.insert_many"}`) with
+    its latency (`chat_db_operation_seconds`)."""
     collection = cls.__name__.removesuffix("Repo").lower() + "s"  # MemberRepo: members
     for name, member in list(vars(cls).items()):
         if not name.startswith("_") and inspect.iscoroutinefunction(member):
