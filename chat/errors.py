@@ -5,6 +5,7 @@
     ├── Unauthorized          UNAUTHORIZED        401
     ├── Forbidden             FORBIDDEN           403
     ├── NotFound              NOT_FOUND           404
+    ├── MethodNotAllowed      METHOD_NOT_ALLOWED  405 (REST only: an `Allow` header)
     ├── Conflict              CONFLICT            409
     ├── PayloadTooLarge       PAYLOAD_TOO_LARGE   413
     ├── UnsupportedMediaType  UNSUPPORTED_MEDIA_TYPE 415
@@ -52,6 +53,14 @@ class Forbidden(ChatError):
 
 class NotFound(ChatError):
     code, status, default_message = "NOT_FOUND", 404, "Not found"
+
+
+class MethodNotAllowed(ChatError):
+    code, status, default_message = "METHOD_NOT_ALLOWED", 405, "Method not allowed on this endpoint"
+
+    def __init__(self, allowed: list[str]):
+        self.allowed = allowed
+        super().__init__(None, {"allowed": allowed})
 
 
 class Conflict(ChatError):

@@ -20,8 +20,8 @@ async def test_unknown_route_and_method_use_the_error_shape(client):
     resp = await client.get("/api/nowhere")
     assert (await resp.json())["error"]["code"] == "NOT_FOUND"
     resp = await client.delete("/api/auth/me")
-    assert resp.status == 404
-    assert (await resp.json())["error"]["code"] == "NOT_FOUND"
+    assert resp.status == 405
+    assert (await resp.json())["error"]["code"] == "METHOD_NOT_ALLOWED"
 
 
 async def test_cors_allows_listed_origin_with_credentials(client):

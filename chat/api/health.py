@@ -7,7 +7,8 @@ import time
 from aiohttp import web
 
 from chat import __version__
-from chat.api.keys import SERVICES, STARTED_AT
+from chat.api.keys import SERVICES, SETTINGS, STARTED_AT
+from chat.services.views import iso
 
 routes = web.RouteTableDef()
 
@@ -22,6 +23,9 @@ async def health(request: web.Request) -> web.Response:
             "database": "connected" if connected else "disconnected",
             "uptime": round(time.monotonic() - request.app[STARTED_AT], 3),
             "version": __version__,
+            # Seed 001's fields: monitoring written for those servers reads them.
+            "timestamp": iso(time.time_ns() // 1_000_000),
+            "environment": request.app[SETTINGS].env,
         },
         status=200 if connected else 503,
     )

@@ -16,6 +16,7 @@ from chat.api.keys import REQUEST_ID, SERVICES, SETTINGS, USER_ID
 from chat.errors import (
     ChatError,
     Forbidden,
+    MethodNotAllowed,
     NotFound,
     PayloadTooLarge,
     RateLimited,
@@ -36,6 +37,8 @@ def error_response(error: ChatError, request_id: str) -> web.Response:
     response.headers["X-Request-Id"] = request_id
     if isinstance(error, RateLimited):
         response.headers["Retry-After"] = str(error.retry_after)
+    if isinstance(error, MethodNotAllowed):
+        response.headers["Allow"] = ", ".join(error.allowed)
     return response
 
 
@@ -46,7 +49,8 @@ def _from_http(exc: web.HTTPException) -> ChatError:
     if exc.status == 404:
         return NotFound("No such endpoint")
     if exc.status == 405:
-        return NotFound("Method not allowed on this endpoint")
+        allowed = sorted(getattr(exc, "allowed_methods", ()))
+        return MethodNotAllowed(allowed)
     if exc.status == 413:
         return PayloadTooLarge()
     if exc.status == 415:

@@ -172,7 +172,8 @@ STATS = _out(
     total=fields.Nested(CountBytes, required=True),
 )
 HEALTH = _out("Health", status=S(required=True), database=S(required=True), uptime=fields.Float(required=True),
-              version=S(required=True))  # fmt: skip
+              version=S(required=True), timestamp=S(required=True),
+              environment=S(required=True))  # fmt: skip
 UPLOAD_FORM = {
     "type": "object",
     "required": ["file"],
@@ -206,6 +207,7 @@ OPERATIONS: list[tuple[str, str, str, Any, Any, int, Any]] = [
     ("get", "/api/users", "Everyone but you", None, schemas.PageQuery, 200, USERS_PAGE),
     ("get", "/api/users/search", "Users by name or email prefix", None, schemas.UserSearchQuery, 200, USERS),
     ("get", "/api/users/online", "Users online now", None, None, 200, USERS),
+    ("get", "/api/users/me", "Your own user (with email)", None, None, 200, USER),
     ("patch", "/api/users/me", "Change your profile", schemas.ProfileBody, None, 200, USER),
     ("post", "/api/users/me/avatar", "Upload your avatar", AVATAR_FORM, None, 200, USER),
     ("get", "/api/users/{user_id}", "A user", None, None, 200, USER),

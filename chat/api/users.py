@@ -32,6 +32,12 @@ async def online_users(request: web.Request) -> web.Response:
     return ok({"users": await request.app[SERVICES].users.online(me)})
 
 
+@routes.get("/api/users/me")
+async def get_me(request: web.Request) -> web.Response:
+    me = await principal(request)
+    return ok({"user": await request.app[SERVICES].users.view(me.user, own=True)})
+
+
 @routes.patch("/api/users/me")
 async def update_me(request: web.Request) -> web.Response:
     me = await principal(request)

@@ -16,32 +16,35 @@ class TypingService:
         self.access = access
         self.publisher = publisher
         self.timeout = timeout
-        # (room, user) -> the timer that will announce them stopped. Present = typing.
-        self._typing: dict[tuple[str, str], asyncio.TimerHandle] = {}
+        # (room, user) -> the timer that will announce them stopped, and the typist's name (a
+        # send stops typing without knowing it). Present = typing.
+        self._typing: dict[tuple[str, str], tuple[asyncio.TimerHandle, str]] = {}
         self._tasks: set[asyncio.Task] = set()
 
     async def start(self, user_id: str, name: str, room_id: str) -> None:
         await self.access.member_of(user_id, room_id)
         key = (room_id, user_id)
-        timer = self._typing.pop(key, None)
+        entry = self._typing.pop(key, None)
         loop = asyncio.get_running_loop()
-        self._typing[key] = loop.call_later(self.timeout, self._expire, key, name)
-        if timer is not None:
+        self._typing[key] = (loop.call_later(self.timeout, self._expire, key, name), name)
+        if entry is not None:
             # Already typing: only the timer moves. Repeats (and floods) cost nothing downstream.
-            timer.cancel()
+            entry[0].cancel()
             return
         await self._announce(room_id, user_id, name, True)
 
     async def stop(
         self, user_id: str, room_id: str, *, name: str = "", quiet_if_idle: bool = False
     ) -> None:
+        """Announce the typist stopped, under the name they started with when none is given."""
         if not quiet_if_idle:
             await self.access.member_of(user_id, room_id)
-        timer = self._typing.pop((room_id, user_id), None)
-        if timer is None:
+        entry = self._typing.pop((room_id, user_id), None)
+        if entry is None:
             return
+        timer, started_as = entry
         timer.cancel()
-        await self._announce(room_id, user_id, name, False)
+        await self._announce(room_id, user_id, name or started_as, False)
 
     def _expire(self, key: tuple[str, str], name: str) -> None:
         if self._typing.pop(key, None) is None:
@@ -58,7 +61,7 @@ class TypingService:
         )
 
     def close(self) -> None:
-        for timer in self._typing.values():
+        for timer, _ in self._typing.values():
             timer.cancel()
         self._typing.clear()
         for task in self._tasks:
