@@ -32,7 +32,7 @@ async def test_list_refuses_bad_queries(client, qs):
     assert (await resp.json())["error"]["code"] == "VALIDATION_ERROR"
 
 
-async def test_search_by_name_or_email_prefix_escapes_input(client):
+async def test_search_by_name_prefix_escapes_input(client):
     me = await register(client, "Me")
     await register(client, "Alice", email="alice@example.com")
     await register(client, "Bob", email="zed@example.com")
@@ -44,12 +44,32 @@ async def test_search_by_name_or_email_prefix_escapes_input(client):
         return sorted(u["name"] for u in (await resp.json())["users"])
 
     assert await search("AL") == ["Alice"]
-    assert await search("zed") == ["Bob"]
+    assert await search("zed@example.com") == ["Bob"]  # a whole address finds its owner
     assert await search("a.b(") == ["a.b(c"]
     assert await search(".*") == []  # a pattern is matched literally, never run
     assert await search("lice") == []  # prefix only
     resp = await client.get("/api/users/search", headers=bearer(me["token"]))
     assert resp.status == 400
+
+
+async def test_search_never_spells_out_an_email_and_matches_word_starts(client):
+    me = await register(client, "Me")
+    await register(client, "Alice", email="alice@example.com")
+    await register(client, "Bob Marley", email="qx7@example.com")
+
+    async def search(q: str) -> list[str]:
+        resp = await client.get("/api/users/search", params={"q": q}, headers=bearer(me["token"]))
+        assert resp.status == 200
+        return sorted(u["name"] for u in (await resp.json())["users"])
+
+    # The attack: extend an email prefix one character at a time. No prefix of it matches.
+    for end in range(1, len("qx7@example.co") + 1):
+        assert await search("qx7@example.com"[:end]) == [], "qx7@example.com"[:end]
+    assert await search("QX7@example.com") == ["Bob Marley"]
+    assert await search("bo") == ["Bob Marley"]
+    assert await search("mar") == ["Bob Marley"]  # the start of any word
+    assert await search("ob") == []  # not the middle of one
+    assert await search("arley") == []
 
 
 async def test_get_user_and_not_found(client):

@@ -48,13 +48,13 @@ class UserRepo:
         docs = await self.c.find(query).sort("nameKey", ASCENDING).skip(skip).limit(limit).to_list()
         return docs, total
 
-    async def search(self, prefix: str, exclude_id: str, limit: int) -> list[Doc]:
-        # Escaped and anchored: user input never becomes a pattern, and the prefix can use an index.
-        pattern = "^" + re.escape(prefix.lower())
-        query = {
-            "_id": {"$ne": exclude_id},
-            "$or": [{"nameKey": {"$regex": pattern}}, {"email": {"$regex": pattern}}],
-        }
+    async def search(self, q: str, exclude_id: str, limit: int) -> list[Doc]:
+        """Names whose words start with `q` ("bo" finds Bob, "ob" does not); an email only when
+        `q` is the whole address, so prefixes never spell out anyone's email."""
+        # Escaped: user input never becomes a pattern.
+        words = {"nameKey": {"$regex": r"(^|[\s\-_.'])" + re.escape(q.lower())}}
+        match = {"$or": [words, {"email": q.lower()}]} if "@" in q else words
+        query = {"_id": {"$ne": exclude_id}, **match}
         return await self.c.find(query).sort("nameKey", ASCENDING).limit(limit).to_list()
 
     async def update(self, user_id: str, fields: Doc) -> Doc | None:
