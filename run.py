@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import errno
 import logging
 import sys
 from urllib.parse import urlsplit
@@ -66,6 +67,16 @@ def main() -> int:
             shutdown_timeout=5,
             loop=new_event_loop(),
         )
+    except OSError as exc:
+        if exc.errno != errno.EADDRINUSE:
+            raise
+        # A configuration problem, not a crash: one line that says what to change.
+        print(
+            f"chat: port {settings.port} is in use on {settings.host}; set PORT "
+            "(or stop the other server)",
+            file=sys.stderr,
+        )
+        return 2
     finally:
         if embedded is not None:
             embedded.stop()

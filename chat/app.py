@@ -62,6 +62,7 @@ def build_services(settings: Settings, sio: ChatServer) -> Services:
     limiter = RateLimiter(
         {
             "auth": settings.rate_limit_auth,
+            "login_account": settings.rate_limit_login_account,
             "api": settings.rate_limit_api,
             "messages": settings.rate_limit_messages,
         },

@@ -17,7 +17,7 @@ log = logging.getLogger("chat.ratelimit")
 
 
 class RateLimiter:
-    """Named rules (`auth`, `api`, `messages`), each a `limits` string such as `5/15minutes`.
+    """Named rules (`auth`, `api`, `messages`, ...), each a `limits` string such as `5/15minutes`.
 
     `redis_url` shares the counts between nodes. If that storage fails, requests are let through
     (and the outage logged once): a dead Redis must not stop people from chatting.
@@ -44,6 +44,22 @@ class RateLimiter:
                 return
             stats = await self._limiter.get_window_stats(item, rule, *keys)
         except Exception as exc:  # the storage's own errors: redis-py raises several types
+            if not self._failing:
+                self._failing = True
+                log.error("rate-limit storage unreachable; letting requests through: %s", exc)
+            return
+        RATE_LIMITED.labels(rule).inc()
+        raise RateLimited(math.ceil(stats.reset_time - time.time()))
+
+    async def check(self, rule: str, *keys: str) -> None:
+        """Raise RateLimited if `keys` are over `rule` already, without counting a hit (for
+        limits that only failures count, such as failed logins per account)."""
+        item = self._rules[rule]
+        try:
+            if await self._limiter.test(item, rule, *keys):
+                return
+            stats = await self._limiter.get_window_stats(item, rule, *keys)
+        except Exception as exc:  # as in hit(): an unreachable storage lets requests through
             if not self._failing:
                 self._failing = True
                 log.error("rate-limit storage unreachable; letting requests through: %s", exc)

@@ -16,6 +16,7 @@ class SettingsError(Exception):
     """A setting is missing or malformed; the message says which and why."""
 
 
+LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhdw]?)\s*$")
 _UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
@@ -51,6 +52,7 @@ class Settings:
     rate_limit_auth: str = "5/15minutes"
     rate_limit_api: str = "100/15minutes"
     rate_limit_messages: str = "5/10seconds"
+    rate_limit_login_account: str = "5/15minutes"
     typing_timeout: float = 6
     presence_grace_seconds: float = 5
     bcrypt_rounds: int = 12
@@ -143,6 +145,10 @@ def load_settings(
             f"cloudinary://{get('CLOUDINARY_API_KEY')}:{get('CLOUDINARY_API_SECRET')}"
             f"@{get('CLOUDINARY_CLOUD_NAME')}"
         )
+    prod = env == "production"
+    log_level = get("LOG_LEVEL", "info").lower() or "info"
+    if log_level not in LOG_LEVELS:
+        raise SettingsError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {log_level!r}")
     log_format = get("LOG_FORMAT", "console").lower()
     if log_format not in ("console", "json"):
         raise SettingsError(f"LOG_FORMAT must be console or json, not {log_format!r}")
@@ -150,7 +156,9 @@ def load_settings(
     return Settings(
         jwt_secret=secret,
         port=int(_number("PORT", get("PORT", "5000"))),
-        host=get("HOST", "0.0.0.0") or "0.0.0.0",
+        # A development server (generated secret, detailed errors) stays on this machine unless
+        # HOST says otherwise; production listens on every interface, as behind a proxy.
+        host=get("HOST") or ("0.0.0.0" if env == "production" else "127.0.0.1"),
         env=env,
         mongodb_uri=get("MONGODB_URI"),
         mongodb_db=get("MONGODB_DB", "chat") or "chat",
@@ -164,7 +172,11 @@ def load_settings(
         max_image_mb=_number("MAX_IMAGE_MB", get("MAX_IMAGE_MB", "5"), float),
         max_file_mb=_number("MAX_FILE_MB", get("MAX_FILE_MB", "10"), float),
         redis_url=get("REDIS_URL"),
-        rate_limit_auth=get("RATE_LIMIT_AUTH", "5/15minutes") or "5/15minutes",
+        # The contract's limits in production; in development a second person trying the demo
+        # from the same address must not be locked out for 15 minutes.
+        rate_limit_auth=get("RATE_LIMIT_AUTH") or ("5/15minutes" if prod else "100/15minutes"),
+        rate_limit_login_account=get("RATE_LIMIT_LOGIN_ACCOUNT")
+        or ("5/15minutes" if prod else "20/15minutes"),
         rate_limit_api=get("RATE_LIMIT_API", "100/15minutes") or "100/15minutes",
         rate_limit_messages=get("RATE_LIMIT_MESSAGES", "5/10seconds") or "5/10seconds",
         typing_timeout=_number("TYPING_TIMEOUT", get("TYPING_TIMEOUT", "6"), float),
@@ -172,7 +184,7 @@ def load_settings(
             "PRESENCE_GRACE_SECONDS", get("PRESENCE_GRACE_SECONDS", "5"), float
         ),
         bcrypt_rounds=int(_number("BCRYPT_ROUNDS", get("BCRYPT_ROUNDS", "12"))),
-        log_level=get("LOG_LEVEL", "info").lower() or "info",
+        log_level=log_level,
         log_format=log_format,
         trust_proxy=_bool("TRUST_PROXY", get("TRUST_PROXY")),
         demo_client=_bool("DEMO_CLIENT", get("DEMO_CLIENT") or "true"),

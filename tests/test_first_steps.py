@@ -2,9 +2,23 @@
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import socket
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
 
+from limits import parse
+
+from chat.store.embedded import EmbeddedMongo
+from config.settings import load_settings
+from tests.conftest import PASSWORD, register
 from tests.realtime import Chat
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 async def _room_with(chat: Chat, *users):
@@ -23,15 +37,15 @@ async def test_a_send_announces_the_typist_stopped_under_their_name(chat):
     assert (await a.call("send-message", {"roomId": room["id"], "text": "hi"}))["ok"]
     stopped = await b.wait_for("user-typing", lambda p: not p["isTyping"])
     assert stopped == {"roomId": room["id"], "userId": ann.id, "name": "Ann", "isTyping": False}
-    # The same through REST, the other door into the same send.
-    assert (await a.call("typing-start", {"roomId": room["id"]}))["ok"]
-    await b.wait_for("user-typing", lambda p: p["isTyping"] and len(b.got("user-typing")) == 3)
+    # The same through REST, the other door into the same send (Bob types, Ann listens).
+    assert (await b.call("typing-start", {"roomId": room["id"]}))["ok"]
+    await a.wait_for("user-typing", lambda p: p["isTyping"] and p["userId"] == bob.id)
     status, _ = await chat.api(
-        "POST", f"/api/rooms/{room['id']}/messages", ann, json={"text": "again"}
+        "POST", f"/api/rooms/{room['id']}/messages", bob, json={"text": "again"}
     )
     assert status == 201
-    await b.wait_for("user-typing", lambda _: len(b.got("user-typing")) == 4)
-    assert b.got("user-typing")[-1]["name"] == "Ann"
+    stopped = await a.wait_for("user-typing", lambda p: not p["isTyping"])
+    assert stopped["name"] == "Bob"
 
 
 async def test_get_users_me_answers_your_own_profile_with_email(chat):
@@ -59,3 +73,135 @@ async def test_health_answers_timestamp_and_environment(client):
     assert body["environment"] == "development"
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", body["timestamp"])
     assert {"status", "database", "uptime", "version"} <= body.keys()
+
+
+def test_the_embedded_database_leaves_nothing_behind(tmp_path, monkeypatch):
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))  # what gettempdir() answers
+    memory = EmbeddedMongo(data_dir=None)
+    memory.start()
+    memory.stop()
+    assert list(scratch.iterdir()) == []
+    # On disk: every start reuses one log pair instead of adding nx-27017-<port>.log/.stderr.
+    seen = []
+    for _ in range(2):
+        server = EmbeddedMongo(tmp_path / "db")
+        server.start()
+        server.stop()
+        seen.append(sorted(p.name for p in (tmp_path / "db").iterdir()))
+    assert seen[0] == seen[1]
+
+
+def _run_py(tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, str(ROOT / "run.py")],
+        env={**os.environ, "DATA_DIR": str(tmp_path), "MONGODB_URI": "", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
+
+
+def test_a_busy_port_is_one_line_not_a_traceback(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = _run_py(tmp_path, PORT=str(port), HOST="127.0.0.1")
+    assert result.returncode == 2
+    assert f"port {port} is in use" in result.stderr and "set PORT" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_bad_log_level_is_a_configuration_error(tmp_path):
+    result = _run_py(tmp_path, LOG_LEVEL="verbose")
+    assert result.returncode == 2
+    assert "LOG_LEVEL" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_development_listens_on_loopback_and_production_on_every_interface(tmp_path):
+    dev = load_settings({"DATA_DIR": str(tmp_path)}, env_file=None)
+    assert dev.host == "127.0.0.1"
+    assert load_settings({"DATA_DIR": str(tmp_path), "HOST": "0.0.0.0"}, env_file=None).host == (
+        "0.0.0.0"
+    )
+    prod = load_settings(
+        {"CHAT_ENV": "production", "JWT_SECRET": "s" * 32, "DATA_DIR": str(tmp_path)},
+        env_file=None,
+    )
+    assert prod.host == "0.0.0.0"
+
+
+def test_login_limits_keep_the_contract_in_production_and_loosen_in_development(tmp_path):
+    prod = load_settings(
+        {"CHAT_ENV": "production", "JWT_SECRET": "s" * 32, "DATA_DIR": str(tmp_path)},
+        env_file=None,
+    )
+    assert (prod.rate_limit_auth, prod.rate_limit_login_account) == ("5/15minutes", "5/15minutes")
+    dev = load_settings({"DATA_DIR": str(tmp_path)}, env_file=None)
+    assert parse(dev.rate_limit_auth).amount >= 50
+    assert parse(dev.rate_limit_login_account).amount > 5
+
+
+async def _login(client, email: str, password: str, address: str):
+    return await client.post(
+        "/api/auth/login",
+        json={"email": email, "password": password},
+        headers={"X-Forwarded-For": address},
+    )
+
+
+async def test_failed_logins_are_limited_per_account_from_any_address(make_client):
+    client = await make_client(
+        trust_proxy=True, rate_limit_auth="100/minute", rate_limit_login_account="3/minute"
+    )
+    ann = (await register(client, "Ann"))["user"]
+    bob = (await register(client, "Bob"))["user"]
+    ann_email = ann["email"]
+    for n in range(3):  # three addresses, one wrong password each
+        resp = await _login(client, ann_email.upper(), "wrong password!", f"10.0.0.{n}")
+        assert resp.status == 401
+    resp = await _login(client, ann_email, PASSWORD, "10.0.0.9")  # even the right one, for now
+    assert resp.status == 429
+    body = await resp.json()
+    assert body["error"]["code"] == "RATE_LIMITED" and body["error"]["details"]["retryAfter"] > 0
+    assert int(resp.headers["Retry-After"]) > 0
+    # Bob, from an address that failed for Ann, is not affected; successes count for nobody.
+    bob_email = bob["email"]
+    for _ in range(4):
+        resp = await _login(client, bob_email, PASSWORD, "10.0.0.0")
+        assert resp.status == 200, await resp.text()
+    assert ann["id"] != bob["id"]
+
+
+async def test_logins_are_limited_per_address(make_client):
+    client = await make_client(
+        trust_proxy=True, rate_limit_auth="4/minute", rate_limit_login_account="100/minute"
+    )
+    email = (await register(client, "Ann"))["user"]["email"]  # one hit from 127.0.0.1
+    for _ in range(4):
+        assert (await _login(client, email, PASSWORD, "10.0.1.1")).status == 200
+    assert (await _login(client, email, PASSWORD, "10.0.1.1")).status == 429
+    assert (await _login(client, email, PASSWORD, "10.0.1.2")).status == 200
+
+
+def test_the_committed_env_keeps_development_on_loopback(tmp_path):
+    settings = load_settings({"DATA_DIR": str(tmp_path)}, env_file=ROOT / ".env")
+    assert settings.host == "127.0.0.1"
+
+
+def test_the_readmes_curl_jar_is_ignored_and_nothing_unread_is():
+    ignored = subprocess.run(["git", "check-ignore", "-q", "jar"], cwd=ROOT, check=False)
+    assert ignored.returncode == 0
+    # .env.local was ignored although nothing reads it: a newcomer's settings there did nothing.
+    assert ".env.local" not in (ROOT / ".gitignore").read_text().split()
+
+
+def test_npm_test_in_clients_installs_its_packages_first():
+    scripts = json.loads((ROOT / "clients" / "package.json").read_text())["scripts"]
+    # npm runs `pretest` before `test`: a fresh clone's `npm test --prefix clients` works.
+    assert "npm ci" in scripts["pretest"]
+    readme = (ROOT / "README.md").read_text()
+    assert "npm ci --prefix\nclients" in readme or "npm ci --prefix clients" in readme

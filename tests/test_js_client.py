@@ -9,6 +9,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -28,11 +29,22 @@ def needs_npm(test):
 
 
 def run_node_suite(test_file: str, passes: int) -> None:
+    # Its own temporary folder: whatever the suite leaves behind (server data folders, browser
+    # profiles) would show there, and must not.
+    scratch = Path(tempfile.mkdtemp(prefix="chat-js-suite-"))
+    try:
+        _run_node_suite(test_file, passes, scratch)
+        assert sorted(p.name for p in scratch.iterdir()) == [], "left behind in the temp folder"
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _run_node_suite(test_file: str, passes: int, scratch: Path) -> None:
     # A session of its own, so a timeout takes node, its server and its browser down together.
     node = subprocess.Popen(
         ["node", "--test", "--test-concurrency=1", f"test/{test_file}"],
         cwd=CLIENTS,
-        env={**os.environ, "PYTHON": sys.executable, "CHROMIUM": CHROMIUM},
+        env={**os.environ, "PYTHON": sys.executable, "CHROMIUM": CHROMIUM, "TMPDIR": str(scratch)},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

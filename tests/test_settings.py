@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_defaults_and_generated_development_secret(tmp_path):
     settings = load_settings({"DATA_DIR": str(tmp_path)}, env_file=None)
-    assert (settings.port, settings.host, settings.env) == (5000, "0.0.0.0", "development")
+    assert (settings.port, settings.host, settings.env) == (5000, "127.0.0.1", "development")
     assert settings.client_urls == ("http://localhost:5173",)
     assert settings.jwt_expires_in == 7 * 86400
     assert settings.uploads_path == tmp_path / "uploads"

@@ -7,6 +7,7 @@ from aiohttp import web
 from chat import schemas
 from chat.api.helpers import body, clear_session_cookie, ok, principal, set_session_cookie
 from chat.api.keys import SERVICES, USER_ID
+from chat.errors import Unauthorized
 
 routes = web.RouteTableDef()
 
@@ -28,7 +29,15 @@ async def register(request: web.Request) -> web.Response:
 async def login(request: web.Request) -> web.Response:
     data = await body(request, schemas.LoginBody())
     services = request.app[SERVICES]
-    signed = await services.accounts.login(data["email"], data["password"])
+    # Per account as well as per address (the middleware): guessing one account's password
+    # from many addresses is stopped too. Only failures count, so its owner is never slowed.
+    account = data["email"].strip().lower()
+    await services.limiter.check("login_account", account)
+    try:
+        signed = await services.accounts.login(data["email"], data["password"])
+    except Unauthorized:
+        await services.limiter.hit("login_account", account)
+        raise
     request[USER_ID] = signed.user["_id"]
     response = ok({"user": await services.users.view(signed.user, own=True), "token": signed.token})
     set_session_cookie(request, response, signed.token)

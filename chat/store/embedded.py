@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import shutil
 import signal
 import socket
 import subprocess
@@ -36,7 +37,8 @@ class EmbeddedMongo:
         self.host = host
         self.port = port or free_port(host)
         self.process: subprocess.Popen | None = None
-        self._run_dir = data_dir if data_dir is not None else Path(tempfile.gettempdir())
+        # In memory: pid and log files go to a private folder removed on stop, not loose in /tmp.
+        self._scratch: Path | None = None
 
     @property
     def uri(self) -> str:
@@ -46,16 +48,20 @@ class EmbeddedMongo:
         """Start the server, wait until it answers `ping`, and return its URI."""
         if self.data_dir is not None:
             self.data_dir.mkdir(parents=True, exist_ok=True)
-        tag = f"nx-27017-{self.port}"
+            run_dir = self.data_dir
+        else:
+            run_dir = self._scratch = Path(tempfile.mkdtemp(prefix="nx-27017-"))
+        # One name, not one per port: each start reuses the files instead of adding a pair.
+        tag = "nx-27017"
         command = [
             sys.executable, "-m", "nx_27017.nx_27017",
             "--host", self.host, "--port", str(self.port),
             "--data-dir", str(self.data_dir) if self.data_dir is not None else "memory",
-            "--pid-file", str(self._run_dir / f"{tag}.pid"),
-            "--log-file", str(self._run_dir / f"{tag}.log"),
+            "--pid-file", str(run_dir / f"{tag}.pid"),
+            "--log-file", str(run_dir / f"{tag}.log"),
         ]  # fmt: skip
         # Its own log lines go to stderr too: a file, never a pipe nobody drains.
-        self._stderr_path = self._run_dir / f"{tag}.stderr"
+        self._stderr_path = run_dir / f"{tag}.stderr"
         with open(self._stderr_path, "wb") as stderr:
             self.process = subprocess.Popen(
                 command,
@@ -92,14 +98,19 @@ class EmbeddedMongo:
     def stop(self, timeout: float = 5) -> None:
         """Ask the server to stop (SIGTERM), then kill it if it does not within `timeout`."""
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        process.terminate()
-        try:
-            process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        if process is not None and process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        self._remove_scratch()
+
+    def _remove_scratch(self) -> None:
+        scratch, self._scratch = self._scratch, None
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
 
     def kill(self) -> None:
         """SIGKILL, as a crash would: for fault tests."""
@@ -107,3 +118,4 @@ class EmbeddedMongo:
             self.process.kill()
             self.process.wait()
             self.process = None
+        self._remove_scratch()

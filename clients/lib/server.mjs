@@ -1,6 +1,6 @@
 // Starts and stops the real server (`python run.py`, embedded database) for the client suites.
 import { spawn } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -54,8 +54,12 @@ export async function chatServer(extraEnv = {}) {
     await exited;
   }
 
-  // However the test run ends, the server it started does not outlive it.
-  process.once("exit", () => child?.exitCode === null && child.kill("SIGKILL"));
+  // However the test run ends, the server it started does not outlive it, nor its data folder
+  // (a /tmp/chat-js-* per suite run piled up otherwise).
+  process.once("exit", () => {
+    if (child?.exitCode === null) child.kill("SIGKILL");
+    rmSync(dataDir, { recursive: true, force: true });
+  });
   await start();
   return { base, port, dataDir, start, stop, restart: async () => (await stop(), await start()) };
 }

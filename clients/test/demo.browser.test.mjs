@@ -2,7 +2,7 @@
 // profiles, one private room. Screenshots land in test-artifacts/. Run: npm test --prefix clients.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, mkdtempSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
@@ -18,6 +18,7 @@ const WAIT = { timeout: 10000 };
 
 let server;
 const contexts = [];
+const profiles = []; // browser profile folders, removed after the suite
 const pages = []; // Ann's and Bob's, kept open from one test to the next
 
 before(async () => {
@@ -26,12 +27,15 @@ before(async () => {
 });
 after(async () => {
   for (const context of contexts) await context.close();
+  for (const profile of profiles) rmSync(profile, { recursive: true, force: true });
   await server?.stop();
 });
 
 // A fresh profile per person: its own cookie jar, nothing left from an earlier run.
 async function person() {
-  const context = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), "chat-profile-")), {
+  const profile = mkdtempSync(join(tmpdir(), "chat-profile-"));
+  profiles.push(profile);
+  const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM, headless: true, args: FLAGS, viewport: { width: 1100, height: 720 },
   });
   contexts.push(context);
