@@ -6,8 +6,10 @@ operator object such as {"$gt": ""} never passes where a string or number is exp
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+import emoji
 from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate, validates_schema
 
 from chat.errors import ValidationFailed
@@ -121,8 +123,22 @@ class EditBody(Strict):
     text = Text(1, 4000, required=True)
 
 
+_SHORTCODE = re.compile(r":[a-z0-9_+-]{1,30}:")
+
+
+def _reaction(value: str) -> None:
+    """One emoji (a grapheme cluster: skin tones, flags and ZWJ families included, from the
+    `emoji` package's Unicode data) or a `:shortcode:` for custom ones; never free text."""
+    if not (emoji.is_emoji(value) or _SHORTCODE.fullmatch(value)):
+        raise ValidationError("Must be one emoji or a :shortcode: of a-z, 0-9, _, + and -.")
+
+
+def Reaction(**kw: Any) -> fields.String:  # noqa: N802
+    return fields.String(validate=[validate.Length(min=1, max=32), _reaction], **kw)
+
+
 class ReactionBody(Strict):
-    emoji = Text(1, 32, required=True)
+    emoji = Reaction(required=True)
 
 
 class ReadBody(Strict):

@@ -11,6 +11,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+import aiohttp
 from limits import parse
 
 from chat.store.embedded import EmbeddedMongo
@@ -205,3 +206,51 @@ def test_npm_test_in_clients_installs_its_packages_first():
     assert "npm ci" in scripts["pretest"]
     readme = (ROOT / "README.md").read_text()
     assert "npm ci --prefix\nclients" in readme or "npm ci --prefix clients" in readme
+
+
+async def test_csv_and_markdown_with_browser_types_are_accepted_as_text(chat):
+    ann = await chat.user("Ann")
+
+    async def upload(data: bytes, name: str, mime: str):
+        form = aiohttp.FormData()
+        form.add_field("file", data, filename=name, content_type=mime)
+        resp = await chat.rest.post("/api/uploads", data=form, headers=ann.auth)
+        return resp.status, await resp.json()
+
+    status, body = await upload(b"name,count\nann,3\n", "sheet.csv", "text/csv")
+    assert status == 201, body
+    assert body["attachment"]["mimeType"] == "text/csv"
+    status, body = await upload("# Plan\n\n- caf\u00e9\n".encode(), "plan.md", "text/markdown")
+    assert status == 201, body
+    assert body["attachment"]["mimeType"] == "text/markdown"
+    # The byte checks stay: markup or invalid UTF-8 under a text name is still refused.
+    status, body = await upload(b"<html><script>x</script></html>", "page.md", "text/markdown")
+    assert (status, body["error"]["code"]) == (415, "UNSUPPORTED_MEDIA_TYPE")
+    status, body = await upload(b"a,b\n\xff\xfe,\n", "bad.csv", "text/csv")
+    assert (status, body["error"]["code"]) == (415, "UNSUPPORTED_MEDIA_TYPE")
+    # Other families still must agree.
+    status, body = await upload(b"name,count\n", "sheet.csv", "application/pdf")
+    assert status == 415
+
+
+async def test_a_reaction_is_one_emoji_or_a_shortcode(chat):
+    ann, bob = await chat.user("Ann"), await chat.user("Bob")
+    room = await _room_with(chat, ann, bob)
+    a = await chat.socket(ann)
+    sent = (await a.call("send-message", {"roomId": room["id"], "text": "react to me"}))["message"]
+    accepted = ["👍", "👍🏽", "👨\u200d👩\u200d👧", "🇫🇷", "❤️", ":party_parrot:", ":+1:"]
+    for emoji in accepted:
+        ack = await a.call("react-message", {"messageId": sent["id"], "emoji": emoji})
+        assert ack["ok"], (emoji, ack)
+    refused = ["x", "lol", "👍👍", "👍x", "a👍", ":Caps:", "::", ":no spaces:", "<b>", "1"]
+    for emoji in refused:
+        ack = await a.call("react-message", {"messageId": sent["id"], "emoji": emoji})
+        assert ack["error"]["code"] == "VALIDATION_ERROR", emoji
+    status, body = await chat.api(
+        "POST", f"/api/messages/{sent['id']}/reactions", bob, json={"emoji": "hello"}
+    )
+    assert (status, body["error"]["code"]) == (400, "VALIDATION_ERROR")
+    status, body = await chat.api(
+        "POST", f"/api/messages/{sent['id']}/reactions", bob, json={"emoji": "🎉"}
+    )
+    assert status == 200 and {r["emoji"] for r in body["reactions"]} >= {"🎉", "👍"}

@@ -45,6 +45,11 @@ ALIASES = {
     "application/x-zip": "application/zip",
 }
 GENERIC = {"", "application/octet-stream", "binary/octet-stream"}
+# Plain text under the names browsers send for .csv, .md and the like: bytes cannot tell them
+# apart, so they agree by family (the byte checks, valid UTF-8 and no markup, still apply).
+PLAIN_TEXT_FAMILY = frozenset(
+    {"text/plain", "text/csv", "text/markdown", "text/x-markdown", "text/tab-separated-values"}
+)
 _MARKUP = re.compile(rb"^\s*(<|\xef\xbb\xbf\s*<)")
 
 
@@ -109,7 +114,9 @@ def detect(data: bytes, filename: str, declared: str | None) -> Detected:
         (declared or "").split(";")[0].strip().lower(),
         (declared or "").split(";")[0].strip().lower(),
     )
-    if declared_mime not in GENERIC and declared_mime != mime:
+    if mime == "text/plain" and declared_mime in PLAIN_TEXT_FAMILY:
+        mime = declared_mime  # the bytes passed the text checks; keep the more precise name
+    elif declared_mime not in GENERIC and declared_mime != mime:
         raise UnsupportedMediaType(f"The file is {mime}, not {declared_mime}")
     ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
     if ext and ext not in kind.extensions:
