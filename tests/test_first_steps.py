@@ -254,3 +254,47 @@ async def test_a_reaction_is_one_emoji_or_a_shortcode(chat):
         "POST", f"/api/messages/{sent['id']}/reactions", bob, json={"emoji": "🎉"}
     )
     assert status == 200 and {r["emoji"] for r in body["reactions"]} >= {"🎉", "👍"}
+
+
+async def test_status_offline_while_connected_is_invisible(chat):
+    ann, bob = await chat.user("Ann"), await chat.user("Bob")
+    room = await _room_with(chat, ann, bob)
+    b = await chat.socket(bob)
+    await b.wait_for("online-users")
+    a1, a2 = await chat.socket(ann), await chat.socket(ann)
+    await b.wait_for("user-online", lambda p: p["userId"] == ann.id)
+    assert (await a1.call("user-status", {"status": "offline"}))["ok"]
+    # Bob sees Ann go offline; Ann's other tab hears her own change.
+    await b.wait_for("user-offline", lambda p: p["userId"] == ann.id)
+    await a2.wait_for("user-status-update", lambda p: p["status"] == "offline")
+    _, body = await chat.api("GET", f"/api/users/{ann.id}", bob)
+    assert (body["user"]["online"], body["user"]["status"]) == (False, "offline")
+    _, body = await chat.api("GET", "/api/users/online", bob)
+    assert ann.id not in [u["id"] for u in body["users"]]
+    ack = await b.call("room-presence", {"roomId": room["id"]})
+    assert ann.id not in ack["userIds"]
+    ack = await b.call("presence-subscribe", {"userIds": [ann.id]})
+    assert ack["userIds"] == []
+    # Her sockets still work: she sends, Bob receives.
+    assert (await a1.call("send-message", {"roomId": room["id"], "text": "boo"}))["ok"]
+    await b.wait_for("new-message", lambda m: m["text"] == "boo")
+    # A new tab, and closing every tab, say nothing to Bob; a fresh socket of Bob's sees her
+    # offline.
+    a3 = await chat.socket(ann)
+    await a3.wait_for("online-users")
+    for peer in (a1, a2, a3):
+        await peer.close()
+    b2 = await chat.socket(bob)
+    listed = await b2.wait_for("online-users")
+    assert ann.id not in listed["userIds"]
+    a4 = await chat.socket(ann)
+    assert (await a4.call("user-status", {"status": "online"}))["ok"]
+    # Visible again: Bob hears her come online and her status.
+    await b.wait_for("user-online", lambda p: p["userId"] == ann.id and b.got("user-offline"))
+    await b.wait_for("user-status-update", lambda p: p["status"] == "online")
+    _, body = await chat.api("GET", f"/api/users/{ann.id}", bob)
+    assert body["user"]["online"] is True
+    online_events = [p for p in b.got("user-online") if p["userId"] == ann.id]
+    offline_events = [p for p in b.got("user-offline") if p["userId"] == ann.id]
+    assert (len(online_events), len(offline_events)) == (2, 1)
+    assert not [p for p in b.got("user-status-update") if p["status"] == "offline"]

@@ -170,7 +170,8 @@ class ChatNamespace(socketio.AsyncNamespace):
             await self.enter_room(sid, channel)
         self._users[sid] = user_id
         # Emits made inside this handler would overtake the CONNECT packet: do them afterwards.
-        self._spawn(self._after_connect(sid, user_id, room_ids))
+        invisible = principal.user.get("status") == "offline"  # chosen: others see offline
+        self._spawn(self._after_connect(sid, user_id, room_ids, invisible))
         # A timer, not a task per socket: an idle socket costs one heap entry until it expires.
         delay = max(0.0, principal.expires_at - time.time())
         self._expiry[sid] = asyncio.get_running_loop().call_later(
@@ -194,12 +195,16 @@ class ChatNamespace(socketio.AsyncNamespace):
         sock = self.server.eio.sockets.get(eio_sid) if eio_sid is not None else None
         return sock is not None and not sock.closed
 
-    async def _after_connect(self, sid: str, user_id: str, room_ids: list[str]) -> None:
+    async def _after_connect(
+        self, sid: str, user_id: str, room_ids: list[str], invisible: bool = False
+    ) -> None:
         await asyncio.sleep(0)
         if sid not in self._users:
             return  # gone already: never record a connection no disconnect will remove
         try:
-            peers = await self.services.presence.connected(user_id, sid, room_ids)
+            peers = await self.services.presence.connected(
+                user_id, sid, room_ids, invisible=invisible
+            )
             if sid not in self._users:
                 # It disconnected while presence was recorded: undo, or the user stays online.
                 await self.services.presence.disconnected(user_id, sid)

@@ -37,6 +37,11 @@ class Ledger(Protocol):
     async def reap(self) -> list[str]:
         """Users whose every connection was on a dead node; they are now offline."""
 
+    async def hide(self, user_id: str, hidden: bool) -> None:
+        """Mark a user invisible (status `offline` chosen) or visible again."""
+
+    async def hidden(self, user_ids: Iterable[str]) -> set[str]: ...
+
 
 class LocalLedger:
     """Open connections per user, in this process."""
@@ -44,6 +49,7 @@ class LocalLedger:
     def __init__(self) -> None:
         self._conns: dict[str, set[str]] = {}
         self._leaving: set[str] = set()
+        self._hidden: set[str] = set()
 
     async def add(self, user_id: str, conn_id: str) -> bool:
         conns = self._conns.setdefault(user_id, set())
@@ -78,6 +84,15 @@ class LocalLedger:
     async def reap(self) -> list[str]:
         return []  # one node: nothing else can die
 
+    async def hide(self, user_id: str, hidden: bool) -> None:
+        if hidden:
+            self._hidden.add(user_id)
+        else:
+            self._hidden.discard(user_id)
+
+    async def hidden(self, user_ids: Iterable[str]) -> set[str]:
+        return self._hidden.intersection(user_ids)
+
 
 class PresenceService:
     """Decides who hears about presence, so its cost grows with changes, not members squared.
@@ -105,13 +120,18 @@ class PresenceService:
         self._timers: set[asyncio.Task] = set()
 
     async def online(self, user_ids: Iterable[str]) -> set[str]:
-        return await self.ledger.online(list(user_ids))
+        """Who others may see online: connected, and not invisible (status `offline`)."""
+        return await self._visible(await self.ledger.online(list(user_ids)))
+
+    async def _visible(self, connected: set[str]) -> set[str]:
+        # One more look-up only when someone is connected at all.
+        return connected - await self.ledger.hidden(connected) if connected else connected
 
     async def online_user_ids(self) -> set[str]:
-        return await self.ledger.all_online()
+        return await self._visible(await self.ledger.all_online())
 
     async def is_online(self, user_id: str) -> bool:
-        return bool(await self.ledger.online([user_id]))
+        return bool(await self.online([user_id]))
 
     async def peers(self, user_id: str, room_ids: list[str] | None = None) -> set[str]:
         """Who hears this user's presence pushed: members of their rooms of at most
@@ -126,14 +146,17 @@ class PresenceService:
         audience = Audience(users=tuple(peers), watchers_of=(user_id,))
         await self.publisher.publish(event, payload, audience)
 
-    async def connected(self, user_id: str, conn_id: str, room_ids: list[str]) -> list[str]:
-        """Record a connection, announce the user if they came online, and return the online
-        peers (what `online-users` tells the new connection)."""
+    async def connected(
+        self, user_id: str, conn_id: str, room_ids: list[str], *, invisible: bool = False
+    ) -> list[str]:
+        """Record a connection, announce the user if they came online (unless they chose to
+        be invisible), and return the online peers (what `online-users` tells the connection)."""
+        await self.ledger.hide(user_id, invisible)  # before add: never shown for an instant
         came_online = await self.ledger.add(user_id, conn_id)
         peers = await self.peers(user_id, room_ids)
-        if came_online:
+        if came_online and not invisible:
             await self._announce("user-online", {"userId": user_id}, user_id, peers)
-        return sorted(await self.ledger.online(peers))
+        return sorted(await self.online(peers))
 
     async def disconnected(self, user_id: str, conn_id: str) -> None:
         if await self.ledger.remove(user_id, conn_id):
@@ -150,6 +173,8 @@ class PresenceService:
             log.warning("could not settle presence of %s: %s", user_id, exc.message)
 
     async def went_offline(self, user_id: str) -> None:
+        if await self.ledger.hidden([user_id]):
+            return  # invisible: peers were told "offline" when they switched; nothing new
         now = now_ms()
         await self.store.users.set_last_seen(user_id, now)
         payload = {"userId": user_id, "lastSeen": iso(now)}
@@ -166,15 +191,29 @@ class PresenceService:
                 log.debug("presence reaper skipped: %s", exc.message)  # the ledger logs outages
 
     async def status_changed(self, user_id: str, status: str) -> None:
+        """`offline` while connected is invisible mode: peers see the user go offline and hear
+        nothing more of their presence; their own sockets keep working and hear the change."""
         payload = {"userId": user_id, "status": status}
+        connected = bool(await self.ledger.online([user_id]))
+        was_invisible = bool(await self.ledger.hidden([user_id]))
+        invisible = status == "offline"
+        await self.ledger.hide(user_id, invisible)
         peers = await self.peers(user_id)
+        if invisible:
+            await self.publisher.publish("user-status-update", payload, Audience(users=(user_id,)))
+            if connected and not was_invisible:
+                gone = {"userId": user_id, "lastSeen": iso(now_ms())}
+                await self._announce("user-offline", gone, user_id, peers)
+            return
+        if connected and was_invisible:
+            await self._announce("user-online", {"userId": user_id}, user_id, peers)
         await self._announce("user-status-update", payload, user_id, [*peers, user_id])
 
     async def room_online(self, user_id: str, room_id: str, limit: int) -> tuple[list[str], int]:
         """Presence on demand: up to `limit` online members of a room the user may read, and
         how many are online in all."""
         await self.access.readable(user_id, room_id)
-        online = sorted(await self.ledger.online(await self.store.members.user_ids(room_id)))
+        online = sorted(await self.online(await self.store.members.user_ids(room_id)))
         return online[:limit], len(online)
 
     async def close(self) -> None:

@@ -171,6 +171,23 @@ class RedisLedger:
             return set()
         return await self.online(members)
 
+    async def hide(self, user_id: str, hidden: bool) -> None:
+        key = f"{self.p}hidden"
+        try:
+            await (self.redis.sadd(key, user_id) if hidden else self.redis.srem(key, user_id))
+        except (RedisError, OSError) as exc:
+            raise Unavailable("Presence store unavailable") from exc
+
+    async def hidden(self, user_ids: Iterable[str]) -> set[str]:
+        ids = list(user_ids)
+        if not ids:
+            return set()
+        try:
+            flags = await self.redis.smismember(f"{self.p}hidden", ids)
+        except (RedisError, OSError):
+            return set()  # Redis away: online() answers nobody anyway
+        return {u for u, flag in zip(ids, flags, strict=True) if flag}
+
     async def reap(self) -> list[str]:
         args = [f"{self.p}conns:", f"{self.p}leaving:", f"{self.p}node:"]
         return list(await self._run("reap", [f"{self.p}users"], args))  # type: ignore[arg-type]
