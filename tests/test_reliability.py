@@ -49,7 +49,11 @@ async def test_promise_one_order_per_room(aiohttp_server, aiohttp_client, settin
         async def stream(i: int) -> list[dict]:
             return await asyncio.gather(
                 *(
-                    out[i].call("send-message", {"roomId": room["id"], "text": f"{i}:{n}"})
+                    # 300 wait in one socket's inbox: the last ack comes after all the others,
+                    # however slow the machine, so its bound is the test's own.
+                    out[i].call(
+                        "send-message", {"roomId": room["id"], "text": f"{i}:{n}"}, timeout=110
+                    )
                     for n in range(300)
                 )
             )

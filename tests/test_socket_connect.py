@@ -15,7 +15,7 @@ async def _refused(chat, **kw) -> dict:
     errors: list = []
     client.on("connect_error", lambda data: errors.append(data))
     with pytest.raises(socketio.exceptions.ConnectionError):
-        await client.connect(chat.url, transports=["websocket"], wait_timeout=5, **kw)
+        await client.connect(chat.url, transports=["websocket"], wait_timeout=30, **kw)
     await client.disconnect()
     # python-socketio hands over {message, data}; JS clients see err.message and err.data.
     assert errors, "no connect_error"
@@ -64,7 +64,7 @@ async def test_foreign_origin_handshake_refused(chat):
     with pytest.raises(socketio.exceptions.ConnectionError):
         await client.connect(
             chat.url, auth={"token": ann.token}, headers={"Origin": "https://evil.example"},
-            transports=["polling"], wait_timeout=5,
+            transports=["polling"], wait_timeout=30,
         )  # fmt: skip
     await client.disconnect()
     allowed = await chat.socket(ann, headers={"Origin": ORIGIN})
