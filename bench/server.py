@@ -177,7 +177,12 @@ async def bench_server(target: str = "python", **env: str) -> AsyncIterator[Serv
 
 @contextlib.contextmanager
 def running_server(**env: str) -> Iterator[tuple[str, subprocess.Popen]]:
-    """Yield (base URL, process) of a fresh Python server with its own data folder; stop it after."""
+    """Yield (base URL, process) of a fresh Python server with its own data folder; stop it after.
+
+    SIGTERM acts like Ctrl-C here too (the benches that use this call asyncio.run themselves):
+    without it a terminated bench left its server running and its chat-bench-* folder behind.
+    """
+    signal.signal(signal.SIGTERM, _sigterm)
     server = Server("python", **env)
     try:
         server.start_sync()
