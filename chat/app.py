@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 import aiohttp_cors
 from aiohttp import web
 
-from chat.api import middlewares
+from chat.api import middlewares, protocol
 from chat.api.demo import add_demo_routes
 from chat.api.keys import SERVICES, SETTINGS, SOCKET_COUNTS, STARTED_AT
 from chat.api.metrics import http_metrics
@@ -65,6 +65,10 @@ def build_services(settings: Settings, sio: ChatServer) -> Services:
             "login_account": settings.rate_limit_login_account,
             "api": settings.rate_limit_api,
             "messages": settings.rate_limit_messages,
+            "user_messages": settings.rate_limit_user_messages,
+            "edits": settings.rate_limit_edits,
+            "reactions": settings.rate_limit_reactions,
+            "typing": settings.rate_limit_typing,
         },
         redis_url=settings.redis_url,
     )
@@ -87,7 +91,7 @@ def build_services(settings: Settings, sio: ChatServer) -> Services:
         publisher,
     )
     users = UserService(store, presence)
-    typing = TypingService(access, publisher, settings.typing_timeout)
+    typing = TypingService(access, publisher, settings.typing_timeout, limiter)
     rooms = RoomService(store, access, publisher, users)
     messages = MessageService(store, access, publisher, limiter, typing)
     media = MediaService(store, build_storage(settings), access, messages, Limits(
@@ -132,9 +136,11 @@ def create_app(settings: Settings) -> web.Application:
             middlewares.errors_and_access_log,
             middlewares.cookie_csrf,
             middlewares.rate_limits,
+            protocol.body_deadline,
         ],
         client_max_size=64 * 1024,
     )
+    protocol.install(app)
     app[SETTINGS] = settings
     app[STARTED_AT] = time.monotonic()
 

@@ -69,6 +69,13 @@ class Settings:
     ping_interval: float = 25
     ping_timeout: float = 20
     db_timeout_ms: int = 2000
+    http_read_timeout: float = 30
+    upload_min_bytes_per_second: int = 16384
+    max_sockets_per_user: int = 20
+    rate_limit_edits: str = "30/minute"
+    rate_limit_reactions: str = "60/minute"
+    rate_limit_typing: str = "1/3seconds"
+    rate_limit_user_messages: str = "30/10seconds"
 
     @property
     def production(self) -> bool:
@@ -197,6 +204,17 @@ def load_settings(
         presence_room_limit=int(_number("PRESENCE_ROOM_LIMIT", get("PRESENCE_ROOM_LIMIT", "100"))),
         socket_event_limit=int(_number("SOCKET_EVENT_LIMIT", get("SOCKET_EVENT_LIMIT", "1000"))),
         metrics_token=get("METRICS_TOKEN"),
+        http_read_timeout=_number("HTTP_READ_TIMEOUT", get("HTTP_READ_TIMEOUT", "30"), float),
+        upload_min_bytes_per_second=int(
+            _number("UPLOAD_MIN_BYTES_PER_SECOND", get("UPLOAD_MIN_BYTES_PER_SECOND", "16384"))
+        ),
+        max_sockets_per_user=int(
+            _number("MAX_SOCKETS_PER_USER", get("MAX_SOCKETS_PER_USER", "20"))
+        ),
+        rate_limit_edits=get("RATE_LIMIT_EDITS", "30/minute") or "30/minute",
+        rate_limit_reactions=get("RATE_LIMIT_REACTIONS", "60/minute") or "60/minute",
+        rate_limit_typing=get("RATE_LIMIT_TYPING", "1/3seconds") or "1/3seconds",
+        rate_limit_user_messages=get("RATE_LIMIT_USER_MESSAGES", "30/10seconds") or "30/10seconds",
         socket_event_wait=_number(
             "SOCKET_EVENT_WAIT_SECONDS", get("SOCKET_EVENT_WAIT_SECONDS", "2.5"), float
         ),

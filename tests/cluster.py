@@ -149,6 +149,12 @@ def node_env(mongo_uri: str, redis_url: str, data_dir: Path, **overrides: str) -
         "RATE_LIMIT_AUTH": "10000/minute",
         "RATE_LIMIT_API": "100000/minute",
         "RATE_LIMIT_MESSAGES": "10000/10seconds",
+        # The per-user limits and the socket cap have tests of their own (test_event_limits).
+        "RATE_LIMIT_USER_MESSAGES": "100000/10seconds",
+        "RATE_LIMIT_EDITS": "100000/minute",
+        "RATE_LIMIT_REACTIONS": "100000/minute",
+        "RATE_LIMIT_TYPING": "100000/second",
+        "MAX_SOCKETS_PER_USER": "100000",
         **overrides,
     }
 

@@ -40,6 +40,11 @@ def settings(mongo: EmbeddedMongo, tmp_path: Path) -> Settings:
         rate_limit_auth="1000/minute",
         rate_limit_api="10000/minute",
         rate_limit_messages="1000/10seconds",
+        # The per-user limits have tests of their own (test_event_limits) at their defaults.
+        rate_limit_user_messages="100000/10seconds",
+        rate_limit_edits="100000/minute",
+        rate_limit_reactions="100000/minute",
+        rate_limit_typing="100000/second",
         presence_grace_seconds=0.3,
         # Shedding by waiting time depends on the machine's speed: only the tests that check
         # shedding set a short one, so no other verdict depends on how busy the machine is.

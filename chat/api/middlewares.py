@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 import time
@@ -84,6 +85,11 @@ async def errors_and_access_log(request: web.Request, handler: Handler) -> web.S
         error = _from_http(exc)
         status = error.status
         return error_response(error, request_id)
+    except asyncio.CancelledError:
+        # aiohttp cancels the handler of a client that hung up mid-body (an aborted upload):
+        # the client's doing, so a 499 in the access log, not a 500.
+        status = CLIENT_GONE
+        raise
     except ConnectionResetError:
         # The client went away mid-request (aiohttp's ClientConnectionResetError is one): its
         # fault, nobody to answer, and in a reconnect storm thousands of them; no traceback.

@@ -3,27 +3,46 @@
 from __future__ import annotations
 
 import mimetypes
+import time
+from collections.abc import Awaitable
+from typing import TypeVar
 
 from aiohttp import BodyPartReader, MultipartReader, web
 
 from chat import schemas
+from chat.api import protocol
 from chat.api.helpers import ok, principal, query
-from chat.api.keys import SERVICES
+from chat.api.keys import SERVICES, SETTINGS
 from chat.errors import NotFound, PayloadTooLarge, ValidationFailed
 from chat.media.storage import LocalStorage
 
 routes = web.RouteTableDef()
+T = TypeVar("T")
 
 FIELD_LIMIT = 16 * 1024
 CHUNK = 64 * 1024
 FORM_OVERHEAD = 64 * 1024
 
 
+class _Pace:
+    """A minimum upload rate: after HTTP_READ_TIMEOUT seconds of grace, each byte received buys
+    1/UPLOAD_MIN_BYTES_PER_SECOND seconds more. A trickle (1 byte/s) is cut off after the grace."""
+
+    def __init__(self, request: web.Request):
+        settings = request.app[SETTINGS]
+        self.start = time.monotonic() + settings.http_read_timeout
+        self.rate = max(1, settings.upload_min_bytes_per_second)
+        self.received = 0
+
+    def __call__(self, awaitable: Awaitable[T]) -> Awaitable[T]:
+        return protocol.within(awaitable, self.start + self.received / self.rate)
+
+
 async def read_form(
     request: web.Request, limit: int, fields: set[str]
 ) -> tuple[dict, bytes, str, str | None]:
     """Stream a multipart form: the `file` part up to `limit` bytes (reading stops there) and the
-    named text fields. Returns (fields, file bytes, file name, declared content type)."""
+    named text fields, at a minimum rate. Returns (fields, file bytes, file name, declared type)."""
     if request.content_length is not None and request.content_length > limit + FORM_OVERHEAD:
         raise PayloadTooLarge(f"At most {limit} bytes")
     if not request.content_type.startswith("multipart/form-data"):
@@ -35,20 +54,22 @@ async def read_form(
     values: dict[str, str] = {}
     data: bytes | None = None
     filename, declared = "", None
-    while (part := await _next_part(reader)) is not None:
+    paced = _Pace(request)
+    while (part := await paced(_next_part(reader))) is not None:
         if not isinstance(part, BodyPartReader):
             raise ValidationFailed("Nested multipart is not accepted")
         if part.name == "file" and data is None:
             filename, declared = part.filename or "", part.headers.get("Content-Type")
             chunks, size = [], 0
-            while chunk := await part.read_chunk(CHUNK):
+            while chunk := await paced(part.read_chunk(CHUNK)):
                 size += len(chunk)
+                paced.received += len(chunk)
                 if size > limit:
                     raise PayloadTooLarge(f"At most {limit} bytes")
                 chunks.append(chunk)
             data = b"".join(chunks)
         elif part.name in fields and part.name not in values:
-            raw = await part.read()
+            raw = await paced(part.read())
             if len(raw) > FIELD_LIMIT:
                 raise PayloadTooLarge(f"Field {part.name} too long")
             values[part.name] = raw.decode("utf-8", errors="replace")

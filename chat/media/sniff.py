@@ -13,8 +13,12 @@ from PIL import Image
 
 from chat.errors import PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 
-# A decompression-bomb bound well under Pillow's own (89 Mpx): 40 megapixels.
-MAX_PIXELS = 40_000_000
+# What phones decode comfortably (a 39.7 Mpx PNG of 38 KB passed the old 40 Mpx bound).
+MAX_PIXELS = 25_000_000
+# Animated images: at most this many frames and this many pixels over all of them (a 1.5 MB GIF
+# of 6000x6000 with 100,000 frames froze whoever viewed it).
+MAX_FRAMES = 500
+MAX_TOTAL_PIXELS = 100_000_000
 
 
 @dataclass(frozen=True)
@@ -82,6 +86,27 @@ def _looks_like_text(data: bytes) -> bool:
     return True
 
 
+def _check_frames(img: Image.Image, area: int) -> None:
+    """Count frames by seeking, refusing as soon as a bound is passed (seeking may decode, so the
+    work stops at the bound); `n_frames` would walk all 200,000 frames of a hostile GIF first."""
+    if not getattr(img, "is_animated", False):
+        return
+    frames = 1
+    while True:
+        try:
+            img.seek(frames)
+        except EOFError:
+            break
+        frames += 1
+        if frames > MAX_FRAMES:
+            raise PayloadTooLarge(f"At most {MAX_FRAMES} frames in an animated image")
+        if frames * area > MAX_TOTAL_PIXELS:
+            raise PayloadTooLarge(
+                f"At most {MAX_TOTAL_PIXELS // 1_000_000} megapixels over all frames"
+            )
+    img.seek(0)
+
+
 def _image_size(data: bytes, fmt: str) -> tuple[int, int]:
     try:
         with warnings.catch_warnings():
@@ -90,6 +115,7 @@ def _image_size(data: bytes, fmt: str) -> tuple[int, int]:
                 width, height = img.size
                 if width * height > MAX_PIXELS:
                     raise PayloadTooLarge("Image dimensions too large")
+                _check_frames(img, width * height)
                 img.verify()
     except (Image.DecompressionBombWarning, Image.DecompressionBombError):
         raise PayloadTooLarge("Image dimensions too large") from None

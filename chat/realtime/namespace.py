@@ -59,6 +59,8 @@ class ChatNamespace(socketio.AsyncNamespace):
         self._expiry: dict[str, asyncio.TimerHandle] = {}
         # Connected sockets and their users, for the presence bookkeeping.
         self._users: dict[str, str] = {}
+        # Each user's sockets on this node, oldest first, for MAX_SOCKETS_PER_USER.
+        self._sockets_of: dict[str, dict[str, None]] = {}
         self._admission = asyncio.Semaphore(CONCURRENT_HANDSHAKES)
         self._tasks: set[asyncio.Task] = set()
         # Events being handled right now, so a shutdown can let them finish and ack.
@@ -169,6 +171,12 @@ class ChatNamespace(socketio.AsyncNamespace):
         ):
             await self.enter_room(sid, channel)
         self._users[sid] = user_id
+        mine = self._sockets_of.setdefault(user_id, {})
+        mine[sid] = None
+        if len(mine) > self.settings.max_sockets_per_user:
+            oldest = next(iter(mine))
+            del mine[oldest]  # counted out now, so the next connect picks the next oldest
+            self._spawn(self._close_oldest(oldest))
         # Emits made inside this handler would overtake the CONNECT packet: do them afterwards.
         invisible = principal.user.get("status") == "offline"  # chosen: others see offline
         self._spawn(self._after_connect(sid, user_id, room_ids, invisible))
@@ -213,6 +221,12 @@ class ChatNamespace(socketio.AsyncNamespace):
         except ChatError as exc:
             log.warning("after-connect work failed: %s", exc.message, extra={"sid": sid})
 
+    async def _close_oldest(self, sid: str) -> None:
+        """Past MAX_SOCKETS_PER_USER: tell the user's oldest socket why, then close it."""
+        limit = self.settings.max_sockets_per_user
+        await self.emit("too-many-sockets", {"limit": limit}, to=sid)
+        await self.disconnect(sid)
+
     async def _expire(self, sid: str) -> None:
         self._expiry.pop(sid, None)
         await self.emit("session-expired", {"reason": "expired"}, to=sid)
@@ -223,6 +237,11 @@ class ChatNamespace(socketio.AsyncNamespace):
         if expiry is not None:
             expiry.cancel()
         user_id = self._users.pop(sid, None)
+        mine = self._sockets_of.get(user_id or "")
+        if mine is not None:
+            mine.pop(sid, None)
+            if not mine:
+                del self._sockets_of[user_id]
         if user_id is not None:
             try:
                 await self.services.presence.disconnected(user_id, sid)

@@ -1,4 +1,4 @@
-"""The python-socketio server: refuses binary packets, and cuts off sockets that stop reading."""
+"""The python-socketio server: refuses binary and junk packets, cuts off sockets that stop reading."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from typing import Any
 import socketio
 from socketio import packet
 
-from chat.errors import RateLimited
+from chat.errors import RateLimited, ValidationFailed
 from chat.metrics import EVENTS_SHED
 
 log = logging.getLogger("chat.realtime")
@@ -21,6 +21,25 @@ log = logging.getLogger("chat.realtime")
 # Socket.IO packet types 5 (BINARY_EVENT) and 6 (BINARY_ACK) announce attachments to follow.
 _BINARY_TYPES = ("5", "6")
 GOODBYE_PAUSE = 0.2
+# No payload of the contract nests deeper than this; deeper JSON is junk, not a request.
+MAX_JSON_DEPTH = 32
+# Malformed packets a connection may send before it is closed (a buggy client sends one or two).
+JUNK_LIMIT = 10
+
+
+def too_deep(value: Any, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether decoded JSON nests containers more than `limit` levels deep (iterative: no stack)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            item = item.values()
+        elif not isinstance(item, list):
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in item if isinstance(child, dict | list))
+    return False
 
 
 class ChatServer(socketio.AsyncServer):
@@ -41,6 +60,8 @@ class ChatServer(socketio.AsyncServer):
         self._inboxes: dict[str, deque[tuple[float, Any, Any, Any]]] = {}
         self._workers: set[asyncio.Task] = set()
         self.refused_events = 0
+        self._junk: dict[str, int] = {}  # malformed packets seen, per Engine.IO connection
+        self.junk_packets = 0
 
     async def _handle_event(self, eio_sid: str, namespace: Any, id: Any, data: Any) -> None:
         inbox = self._inboxes.get(eio_sid)
@@ -84,7 +105,63 @@ class ChatServer(socketio.AsyncServer):
             log.warning("binary packet refused; disconnecting", extra={"eio_sid": eio_sid})
             await self.eio.disconnect(eio_sid)
             return
-        await super()._handle_eio_message(eio_sid, data)
+        # Decoded here, once, so that malformed input (bad JSON, nesting past the interpreter's
+        # recursion limit, an event that is not [name, ...]) is the client's fault: dropped and
+        # counted, never an engineio "async handler error" with a traceback per packet.
+        try:
+            pkt = self.packet_class(encoded_packet=data)
+        except (ValueError, TypeError, RecursionError):
+            await self._junk_packet(eio_sid, "undecodable packet")
+            return
+        kind = pkt.packet_type
+        if kind == packet.CONNECT:
+            await self._handle_connect(eio_sid, pkt.namespace, pkt.data)
+        elif kind == packet.DISCONNECT:
+            await self._handle_disconnect(eio_sid, pkt.namespace, self.reason.CLIENT_DISCONNECT)
+        elif kind == packet.EVENT:
+            if not (isinstance(pkt.data, list) and pkt.data and isinstance(pkt.data[0], str)):
+                await self._junk_packet(eio_sid, "event is not [name, ...payload]", pkt)
+            elif too_deep(pkt.data):
+                await self._junk_packet(eio_sid, f"JSON nested over {MAX_JSON_DEPTH} levels", pkt)
+            else:
+                await self._handle_event(eio_sid, pkt.namespace, pkt.id, pkt.data)
+        elif kind == packet.ACK:
+            if isinstance(pkt.data, list) and not too_deep(pkt.data):
+                await self._handle_ack(eio_sid, pkt.namespace, pkt.id, pkt.data)
+            else:
+                await self._junk_packet(eio_sid, "malformed ack")
+        else:
+            await self._junk_packet(eio_sid, "unknown packet type")
+
+    async def _junk_packet(self, eio_sid: str, why: str, pkt: Any = None) -> None:
+        """Answer (when an ack was asked for) or drop a malformed packet; log once per connection
+        at most, as a warning; close the connection once it has sent `JUNK_LIMIT` of them."""
+        self.junk_packets += 1
+        seen = self._junk[eio_sid] = self._junk.get(eio_sid, 0) + 1
+        if seen == 1:
+            log.warning("malformed Socket.IO packet (%s); later ones go unlogged", why,
+                        extra={"eio_sid": eio_sid})  # fmt: skip
+        if seen >= JUNK_LIMIT:
+            log.warning("closing a connection after %d malformed packets", seen,
+                        extra={"eio_sid": eio_sid})  # fmt: skip
+            self._junk.pop(eio_sid, None)
+            await self.eio.disconnect(eio_sid)
+            return
+        namespace = getattr(pkt, "namespace", None) or "/"
+        if (
+            pkt is not None
+            and pkt.id is not None
+            and self.manager.sid_from_eio_sid(eio_sid, namespace)
+        ):
+            error = ValidationFailed(f"Malformed packet: {why}")
+            ack = {"ok": False, "error": error.to_dict()}
+            await self._send_packet(
+                eio_sid, self.packet_class(packet.ACK, namespace=namespace, id=pkt.id, data=[ack])
+            )
+
+    async def _handle_eio_disconnect(self, eio_sid: str, reason: Any) -> None:
+        self._junk.pop(eio_sid, None)
+        await super()._handle_eio_disconnect(eio_sid, reason)
 
     async def watch_queues(self, max_packets: int, every: float = 0.5) -> None:
         """Forever: drop any connection with more than `max_packets` packets waiting to go out.

@@ -94,6 +94,8 @@ class MessageService:
             raise NotFound("Room not found")
         try:
             await self.limiter.hit("messages", user_id, room_id)
+            # Across rooms too: a per-room limit alone let 12 rooms x 5 messages through at once.
+            await self.limiter.hit("user_messages", user_id)
         except RateLimited:
             if client_id is not None:  # a resend of something stored is answered, never limited
                 existing = await self.store.messages.by_client_id(user_id, client_id)
@@ -181,6 +183,7 @@ class MessageService:
         return msg
 
     async def edit(self, user_id: str, message_id: str, text: str) -> Doc:
+        await self.limiter.hit("edits", user_id)  # each edit is a broadcast to the room
         msg = await self._message(message_id)
         await self.access.writable(user_id, msg["roomId"])
         if msg["senderId"] != user_id:
@@ -211,6 +214,7 @@ class MessageService:
         return ver
 
     async def delete(self, user_id: str, message_id: str) -> None:
+        await self.limiter.hit("edits", user_id)  # edits and deletes share one budget
         msg = await self._message(message_id)
         _, member = await self.access.writable(user_id, msg["roomId"])
         if msg["senderId"] != user_id and member["role"] not in MANAGERS:
@@ -236,6 +240,7 @@ class MessageService:
         )
 
     async def react(self, user_id: str, message_id: str, emoji: str) -> list[Doc]:
+        await self.limiter.hit("reactions", user_id)
         msg = await self._message(message_id)
         await self.access.writable(user_id, msg["roomId"])
         if "deletedAt" in msg:

@@ -31,6 +31,8 @@ export async function chatServer(extraEnv = {}) {
         ...process.env, PORT: String(port), HOST: "127.0.0.1", MONGODB_URI: "", DATA_DIR: dataDir,
         BCRYPT_ROUNDS: "4", LOG_LEVEL: "warning", RATE_LIMIT_AUTH: "1000/minute",
         RATE_LIMIT_API: "100000/minute", RATE_LIMIT_MESSAGES: "1000/10seconds",
+        RATE_LIMIT_USER_MESSAGES: "100000/10seconds", RATE_LIMIT_EDITS: "100000/minute",
+        RATE_LIMIT_REACTIONS: "100000/minute", RATE_LIMIT_TYPING: "100000/second",
         CLIENT_URL: "http://localhost:5173", PRESENCE_GRACE_SECONDS: "1", ...extraEnv,
       },
     });
