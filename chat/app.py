@@ -139,6 +139,8 @@ def create_app(settings: Settings) -> web.Application:
             protocol.body_deadline,
         ],
         client_max_size=64 * 1024,
+        # aiohttp's idle timer also runs while a request's headers trickle in: their deadline.
+        handler_args={"keepalive_timeout": settings.http_read_timeout},
     )
     protocol.install(app)
     app[SETTINGS] = settings
