@@ -13,6 +13,8 @@ import struct
 
 import aiohttp
 import pytest
+from prometheus_client import generate_latest
+from prometheus_client.parser import text_string_to_metric_families
 
 from chat.api.keys import SERVICES
 from chat.app import SOCKET_IO
@@ -193,3 +195,46 @@ async def test_abandoned_handshakes_leave_nothing_behind(chat, caplog):
     assert indexed == {(sid, room) for room, members in channels.items() for sid in members}
     problems = [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
     assert problems == [], [r.getMessage() for r in problems]
+
+
+def _auth_queries() -> float:
+    return sum(
+        s.value
+        for family in text_string_to_metric_families(generate_latest().decode())
+        for s in family.samples
+        if s.name == "chat_db_operations_total" and s.labels.get("op") == "sessions.get"
+    )
+
+
+async def test_handshakes_given_up_while_queued_cost_no_database_work(chat):
+    """A reconnect storm: handshakes wait for the database, and clients give up meanwhile. The
+    read loop keeps reading while CONNECT waits, so the server sees them go and never works
+    through their authentication for nobody."""
+    users = [await chat.user(f"Q{i}") for i in range(5)]
+    app = chat.server.app
+    sio = app[SOCKET_IO]
+    namespace = sio.namespace_handlers["/"]
+    admission = namespace._admission
+    held = 0
+    while not admission.locked():  # the database is busy: every handshake slot is taken
+        await admission.acquire()
+        held += 1
+    before = _auth_queries()
+    try:
+        await asyncio.gather(*(_handshake_then_vanish(chat.url, u.token, 0) for u in users * 4))
+        for _ in range(400):  # bounded by count: until the server has seen all twenty go
+            if not sio.eio.sockets:
+                break
+            await asyncio.sleep(0.05)
+        assert not sio.eio.sockets
+    finally:
+        for _ in range(held):
+            admission.release()
+    for _ in range(400):
+        if not sio._inboxes:
+            break
+        await asyncio.sleep(0.05)
+    assert not sio._inboxes and not namespace._users
+    assert _auth_queries() == before  # nobody was authenticated for a client already gone
+    live = await chat.socket(users[0])  # and the door still works
+    assert (await live.wait_for("online-users"))["userIds"] == []

@@ -46,9 +46,10 @@ class ChatServer(socketio.AsyncServer):
     """AsyncServer that disconnects a client announcing binary attachments (files go over REST)
     and, through `watch_queues`, any client whose outgoing queue backs up past a bound.
 
-    Events from one socket wait in that socket's inbox and are handled one at a time, in order,
-    by a worker that exists only while the inbox is not empty. The transport's read loop only
-    appends, so it keeps reading (heartbeats are never starved behind slow handlers). An event
+    Events from one socket (and its CONNECT and DISCONNECT) wait in that socket's inbox and are
+    handled one at a time, in order, by a worker that exists only while the inbox is not empty.
+    The transport's read loop only appends, so it keeps reading: heartbeats are never starved
+    behind slow handlers, and a client that gives up mid-handshake is seen to be gone. An event
     that arrives when `event_limit` wait already, or when the oldest has waited `event_wait`
     seconds, is answered at once with RATE_LIMITED: overload is shed, not queued without end.
     """
@@ -57,31 +58,53 @@ class ChatServer(socketio.AsyncServer):
         super().__init__(*args, **kwargs)
         self.event_limit = event_limit
         self.event_wait = event_wait
-        self._inboxes: dict[str, deque[tuple[float, Any, Any, Any]]] = {}
+        self._inboxes: dict[str, deque[tuple[float, int, Any, Any, Any]]] = {}
         self._workers: set[asyncio.Task] = set()
         self.refused_events = 0
         self._junk: dict[str, int] = {}  # malformed packets seen, per Engine.IO connection
         self.junk_packets = 0
 
-    async def _handle_event(self, eio_sid: str, namespace: Any, id: Any, data: Any) -> None:
+    def _inbox(self, eio_sid: str) -> deque[tuple[float, int, Any, Any, Any]]:
         inbox = self._inboxes.get(eio_sid)
         if inbox is None:
             inbox = self._inboxes[eio_sid] = deque()
             worker = asyncio.ensure_future(self._drain_inbox(eio_sid, inbox))
             self._workers.add(worker)
             worker.add_done_callback(self._workers.discard)
+        return inbox
+
+    async def _handle_connect(self, eio_sid: str, namespace: Any, data: Any) -> None:
+        # Queued too: authenticating waits for the database, and while it waits the read loop
+        # must go on, or a client that gave up (a reconnect storm) is never seen to be gone and
+        # its handshake is worked through for nobody.
+        self._inbox(eio_sid).append((time.monotonic(), packet.CONNECT, namespace, None, data))
+
+    async def _handle_client_disconnect(self, eio_sid: str, namespace: Any) -> None:
+        # After the events sent before it, as when they were handled inline.
+        self._inbox(eio_sid).append((time.monotonic(), packet.DISCONNECT, namespace, None, None))
+
+    async def _handle_event(self, eio_sid: str, namespace: Any, id: Any, data: Any) -> None:
+        inbox = self._inbox(eio_sid)
         now = time.monotonic()
         if len(inbox) >= self.event_limit or (inbox and now - inbox[0][0] > self.event_wait):
             await self._refuse(eio_sid, namespace, id)
             return
-        inbox.append((now, namespace, id, data))
+        inbox.append((now, packet.EVENT, namespace, id, data))
 
-    async def _drain_inbox(self, eio_sid: str, inbox: deque[tuple[float, Any, Any, Any]]) -> None:
+    async def _drain_inbox(
+        self, eio_sid: str, inbox: deque[tuple[float, int, Any, Any, Any]]
+    ) -> None:
         try:
             while inbox:
-                _, namespace, id, data = inbox[0]
+                _, kind, namespace, id, data = inbox[0]
                 try:
-                    await super()._handle_event(eio_sid, namespace, id, data)
+                    if kind == packet.EVENT:
+                        await super()._handle_event(eio_sid, namespace, id, data)
+                    elif kind == packet.DISCONNECT:
+                        reason = self.reason.CLIENT_DISCONNECT
+                        await self._handle_disconnect(eio_sid, namespace, reason)
+                    elif eio_sid in self.environ:  # CONNECT, from a transport still open
+                        await super()._handle_connect(eio_sid, namespace, data)
                 finally:
                     inbox.popleft()  # only now, so the bound counts the event being handled
         finally:
@@ -117,7 +140,7 @@ class ChatServer(socketio.AsyncServer):
         if kind == packet.CONNECT:
             await self._handle_connect(eio_sid, pkt.namespace, pkt.data)
         elif kind == packet.DISCONNECT:
-            await self._handle_disconnect(eio_sid, pkt.namespace, self.reason.CLIENT_DISCONNECT)
+            await self._handle_client_disconnect(eio_sid, pkt.namespace)
         elif kind == packet.EVENT:
             if not (isinstance(pkt.data, list) and pkt.data and isinstance(pkt.data[0], str)):
                 await self._junk_packet(eio_sid, "event is not [name, ...payload]", pkt)
