@@ -62,11 +62,14 @@ def _run_node_suite(test_file: str, passes: int, scratch: Path) -> None:
     assert f"# pass {passes}" in stdout, report
 
 
+# The suites bound themselves (300 s); pytest's default 120 s cut them off on a busy machine.
+@pytest.mark.timeout(330)
 @needs_npm
 def test_javascript_clients_walk_the_contract():
     run_node_suite("contract.test.mjs", passes=8)
 
 
+@pytest.mark.timeout(330)
 @needs_npm
 @pytest.mark.skipif(
     not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} missing: `apt-get install chromium`"
