@@ -133,6 +133,27 @@ async def test_kick_cuts_the_member_off_at_once(chat):
     assert (await c.call("typing-start", {"roomId": room["id"]}))["ok"] is False
 
 
+async def test_a_kick_is_not_a_ban_until_the_invite_code_is_renewed(chat):
+    """docs/API.md: a kicked member may come back with the code they hold; renewing it (the demo's
+    "kick and renew the invite code") is what keeps them out."""
+    ann, bob = await chat.user("Ann"), await chat.user("Bob")
+    room = await chat.room(ann, "private")
+    code = room["inviteCode"]
+    members = f"/api/rooms/{room['id']}/members/{bob.id}"
+    await chat.join(bob, room)
+    assert (await chat.api("DELETE", members, ann))[0] == 204
+    status, _ = await chat.api("POST", "/api/rooms/join", bob, json={"inviteCode": code})
+    assert status == 200  # back in: a kick alone is not a ban
+    assert (await chat.api("DELETE", members, ann))[0] == 204
+    status, body = await chat.api("POST", f"/api/rooms/{room['id']}/invite-code", ann)
+    assert status == 200 and body["inviteCode"] != code
+    status, body = await chat.api("POST", "/api/rooms/join", bob, json={"inviteCode": code})
+    assert (status, body["error"]["code"]) == (404, "NOT_FOUND")
+    b = await chat.socket(bob)
+    ack = await b.call("join-room", {"roomId": room["id"], "inviteCode": code})
+    assert ack["error"]["code"] == "NOT_FOUND"
+
+
 async def test_roles_admins_and_kicking_rules(chat):
     ann, bob, cid = await chat.user("Ann"), await chat.user("Bob"), await chat.user("Cid")
     room = await chat.room(ann)

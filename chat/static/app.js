@@ -594,8 +594,42 @@ function renderHeader() {
   $("invite-code").textContent = room?.inviteCode || "";
   const members = [...(state.members.get(state.current)?.values() || [])];
   $("room-info").replaceChildren(
-    ...members.map((m) => h("span", { class: "member" }, presenceDot(m.user.id), m.user.name)),
+    ...members.map((m) =>
+      h(
+        "span",
+        { class: "member" },
+        presenceDot(m.user.id),
+        m.user.name,
+        room && mayKick(room, m)
+          ? h("button", { class: "link kick", title: `Remove ${m.user.name} from the room`, onclick: () => kick(room.id, m) }, room.type === "private" ? "kick and renew the invite code" : "kick")
+          : null,
+      ),
+    ),
   );
+}
+
+// The server's rule (docs/API.md): admins remove members, the owner anyone but themself.
+function mayKick(room, m) {
+  if (room.type === "direct" || m.user.id === state.me.id || m.role === "owner") return false;
+  return room.myRole === "owner" || (room.myRole === "admin" && m.role === "member");
+}
+
+// A kick is not a ban: the kicked member still holds the invite code and could walk back in with
+// it, so in a private room the code is renewed in the same step (the old one stops working).
+async function kick(roomId, m) {
+  const renew = state.rooms.get(roomId)?.type === "private";
+  if (!confirm(renew ? `Remove ${m.user.name} and renew the invite code?` : `Remove ${m.user.name}?`)) return;
+  try {
+    await api("DELETE", `/api/rooms/${roomId}/members/${m.user.id}`);
+    state.members.get(roomId)?.delete(m.user.id);
+    if (renew) {
+      const { inviteCode } = await api("POST", `/api/rooms/${roomId}/invite-code`);
+      upsertRoom({ id: roomId, inviteCode });
+    }
+    if (roomId === state.current) renderHeader();
+  } catch (err) {
+    showError("chat-error", err);
+  }
 }
 
 // Green online, amber away, red busy, grey offline; the title says it in words.

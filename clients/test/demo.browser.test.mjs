@@ -225,7 +225,7 @@ test("the page reconnects by itself after a server restart and nothing is lost",
   }
 });
 
-test("scrolling up loads older history; a public room is found and joined; logging out", { skip: !existsSync(CHROMIUM) && `no ${CHROMIUM}` }, async () => {
+test("scrolling up loads older history; a public room is found and joined; kick and renew the invite code; logging out", { skip: !existsSync(CHROMIUM) && `no ${CHROMIUM}` }, async () => {
   const [ann, bob] = pages;
   // 45 messages posted through the page's own session (REST, the cookie), then the room opened.
   await ann.evaluate(async () => {
@@ -247,6 +247,22 @@ test("scrolling up loads older history; a public room is found and joined; loggi
   await bob.locator("#public-rooms li", { hasText: "Archive" }).click();
   await message(bob, "old 45").waitFor(WAIT);
   await ann.locator("#room-info .member", { hasText: "Bob" }).waitFor(WAIT);
+
+  // Ann removes Bob from Design and renews its invite code in the same step (a kick is not a ban):
+  // the room leaves Bob's list, and the code he still has no longer lets him back in.
+  await ann.locator("#rooms li", { hasText: "Design" }).click();
+  await ann.locator("#room-name", { hasText: "Design" }).waitFor(WAIT);
+  const oldCode = (await ann.textContent("#invite-code")).trim();
+  const bobInDesign = ann.locator("#room-info .member", { hasText: "Bob" });
+  await bobInDesign.locator("button", { hasText: "kick and renew the invite code" }).click();
+  await bob.locator("#rooms li", { hasText: "Design" }).waitFor({ state: "detached", ...WAIT });
+  await bobInDesign.waitFor({ state: "detached", ...WAIT });
+  await ann.waitForFunction((old) => !["", old].includes($("invite-code").textContent.trim()), oldCode, WAIT);
+  await bob.fill('input[name="code"]', oldCode);
+  await bob.click('#join-code button[type="submit"]');
+  await bob.locator("#chat-error", { hasText: "Invalid invite code" }).waitFor(WAIT);
+  assert.deepEqual(bob.problems.splice(0), [`404 ${server.base}/api/rooms/join`]);
+  assert.equal(await bob.locator("#rooms li", { hasText: "Design" }).count(), 0);
 
   // Logging out clears the cookie: the login form comes back, and stays after a reload.
   await ann.click("#logout");
