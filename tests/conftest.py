@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -102,3 +103,28 @@ async def chat(
     harness = Chat(server, rest)
     yield harness
     await harness.close()
+
+
+class Captured(logging.Handler):
+    """Every record at INFO or above (the default LOG_LEVEL), formatted as a console line."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.bytes = 0
+        self.records: list[logging.LogRecord] = []
+        self.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+        self.bytes += len(self.format(record)) + 1
+
+
+@pytest.fixture
+def captured():
+    handler, root = Captured(), logging.getLogger()
+    level = root.level
+    root.setLevel(logging.INFO)
+    root.addHandler(handler)
+    yield handler
+    root.removeHandler(handler)
+    root.setLevel(level)

@@ -6,38 +6,12 @@ import json
 import logging
 
 import aiohttp
-import pytest
 
 from chat.realtime.server import JUNK_LIMIT
 
 DEEP = "42" + "[" * 2000 + "]" * 2000
 # Log bytes per junk byte sent (access log lines included); about 1.0 before the fix, 0.011 after.
 LOG_PER_JUNK_BYTE = 0.03
-
-
-class Captured(logging.Handler):
-    """Every record at INFO or above (the default LOG_LEVEL), formatted as a console line."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.INFO)
-        self.bytes = 0
-        self.records: list[logging.LogRecord] = []
-        self.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
-        self.bytes += len(self.format(record)) + 1
-
-
-@pytest.fixture
-def captured():
-    handler, root = Captured(), logging.getLogger()
-    level = root.level
-    root.setLevel(logging.INFO)
-    root.addHandler(handler)
-    yield handler
-    root.removeHandler(handler)
-    root.setLevel(level)
 
 
 async def open_ws(chat, session: aiohttp.ClientSession) -> aiohttp.ClientWebSocketResponse:

@@ -12,20 +12,8 @@ import pytest
 
 from chat.app import create_app
 from tests.conftest import register
-from tests.test_junk_frames import Captured
 
 TRICKLE = 0.1  # seconds between bytes of a trickled request
-
-
-@pytest.fixture
-def captured():
-    handler, root = Captured(), logging.getLogger()
-    level = root.level
-    root.setLevel(logging.INFO)
-    root.addHandler(handler)
-    yield handler
-    root.removeHandler(handler)
-    root.setLevel(level)
 
 
 @pytest.fixture
