@@ -8,6 +8,7 @@ from typing import Any
 
 from chat.errors import Unauthorized
 from chat.security import PasswordHasher, TokenCodec
+from chat.services.batching import BatchLoader
 from chat.services.events import Publisher
 from chat.store import Store, new_id, now_ms, utcnow
 
@@ -42,6 +43,15 @@ class AccountService:
         self.hasher = hasher
         self.tokens = tokens
         self.publisher = publisher
+        # Every socket handshake and REST request authenticates: concurrent ones share queries.
+        self._sessions: BatchLoader[str, Doc] = BatchLoader(self._sessions_by_id)
+        self._users: BatchLoader[str, Doc] = BatchLoader(self._users_by_id)
+
+    async def _sessions_by_id(self, ids: list[str]) -> dict[str, Doc]:
+        return {d["_id"]: d for d in await self.store.sessions.many(ids)}
+
+    async def _users_by_id(self, ids: list[str]) -> dict[str, Doc]:
+        return {d["_id"]: d for d in await self.store.users.many(ids)}
 
     async def _open_session(self, user: Doc) -> SignedIn:
         expires = datetime.fromtimestamp(utcnow().timestamp() + self.tokens.lifetime, UTC)
@@ -79,12 +89,12 @@ class AccountService:
         if not token:
             raise Unauthorized()
         claims = self.tokens.decode(token)
-        session = await self.store.sessions.get(claims.session_id)
+        session = await self._sessions.load(claims.session_id)
         if session is None or session["userId"] != claims.user_id:
             raise Unauthorized("Session expired")
         if session["expiresAt"].timestamp() <= utcnow().timestamp():
             raise Unauthorized("Session expired")
-        user = await self.store.users.get(claims.user_id)
+        user = await self._users.load(claims.user_id)
         if user is None:
             raise Unauthorized("Session expired")
         return Principal(user=user, session_id=claims.session_id, expires_at=claims.expires_at)

@@ -13,6 +13,7 @@ from typing import Protocol
 
 from chat.errors import ChatError
 from chat.services.access import Access
+from chat.services.batching import BatchLoader
 from chat.services.events import Audience, Publisher
 from chat.services.views import iso
 from chat.store import Store, now_ms
@@ -118,6 +119,9 @@ class PresenceService:
         self.access = access
         self.room_limit = room_limit
         self._timers: set[asyncio.Task] = set()
+        # A reconnect storm asks these for thousands of users at once: batched, not per user.
+        self._member_counts = BatchLoader(store.rooms.member_counts)
+        self._members = BatchLoader(store.members.user_ids_by_room)
 
     async def online(self, user_ids: Iterable[str]) -> set[str]:
         """Who others may see online: connected, and not invisible (status `offline`)."""
@@ -135,10 +139,13 @@ class PresenceService:
 
     async def peers(self, user_id: str, room_ids: list[str] | None = None) -> set[str]:
         """Who hears this user's presence pushed: members of their rooms of at most
-        `room_limit` members (direct rooms included). Two queries, whatever the rooms' sizes."""
+        `room_limit` members (direct rooms included). Two queries, whatever the rooms' sizes,
+        shared with the other connections being made at the same time."""
         rooms = room_ids if room_ids is not None else await self.store.members.room_ids(user_id)
-        small = await self.store.rooms.small(rooms, self.room_limit)
-        return await self.store.members.user_ids_in(small) - {user_id}
+        counts = await self._member_counts.load_many(rooms)
+        small = [r for r, count in counts.items() if count <= self.room_limit]
+        members = await self._members.load_many(small)
+        return {u for ids in members.values() for u in ids} - {user_id}
 
     async def _announce(
         self, event: str, payload: dict, user_id: str, peers: Iterable[str]

@@ -8,6 +8,7 @@ from typing import Any
 from chat.errors import Forbidden, NotFound, ValidationFailed
 from chat.security import random_code
 from chat.services.access import MANAGERS, Access, require_role
+from chat.services.batching import BatchLoader
 from chat.services.events import Audience, Publisher
 from chat.services.users import UserService
 from chat.services.views import iso, room_view
@@ -27,6 +28,7 @@ class RoomService:
         self.publisher = publisher
         self.users = users
         self.files_cleaner: RoomFilesCleaner | None = None
+        self._room_ids: BatchLoader[str, list[str]] = BatchLoader(store.members.room_ids_of)
 
     # -- views ----------------------------------------------------------------------------------
 
@@ -76,7 +78,8 @@ class RoomService:
         return views
 
     async def room_ids(self, user_id: str) -> list[str]:
-        return await self.store.members.room_ids(user_id)
+        """The user's rooms; handshakes arriving together share one query."""
+        return await self._room_ids.load(user_id) or []
 
     async def get(self, user_id: str, room_id: str) -> Doc:
         room, member = await self.access.readable(user_id, room_id)

@@ -79,6 +79,22 @@ class MemberRepo:
             d["roomId"] for d in await self.c.find({"userId": user_id}, {"roomId": 1}).to_list()
         ]
 
+    async def room_ids_of(self, user_ids: list[str]) -> dict[str, list[str]]:
+        """Each user's rooms, for many users in one query."""
+        found: dict[str, list[str]] = {u: [] for u in user_ids}
+        query = {"userId": {"$in": user_ids}}
+        for d in await self.c.find(query, {"roomId": 1, "userId": 1}).to_list():
+            found[d["userId"]].append(d["roomId"])
+        return found
+
+    async def user_ids_by_room(self, room_ids: list[str]) -> dict[str, list[str]]:
+        """Each room's members, for many rooms in one query."""
+        found: dict[str, list[str]] = {r: [] for r in room_ids}
+        query = {"roomId": {"$in": room_ids}}
+        for d in await self.c.find(query, {"roomId": 1, "userId": 1}).to_list():
+            found[d["roomId"]].append(d["userId"])
+        return found
+
     async def of_room(self, room_id: str) -> list[Doc]:
         return await self.c.find({"roomId": room_id}).sort("joinedAt", ASCENDING).to_list()
 
@@ -86,13 +102,6 @@ class MemberRepo:
         return [
             d["userId"] for d in await self.c.find({"roomId": room_id}, {"userId": 1}).to_list()
         ]
-
-    async def user_ids_in(self, room_ids: list[str]) -> set[str]:
-        """Everyone who is a member of at least one of these rooms."""
-        if not room_ids:
-            return set()
-        docs = await self.c.find({"roomId": {"$in": room_ids}}, {"userId": 1}).to_list()
-        return {d["userId"] for d in docs}
 
     async def remove(self, room_id: str, user_id: str) -> bool:
         return (await self.c.delete_one({"_id": f"{room_id}:{user_id}"})).deleted_count == 1

@@ -51,12 +51,10 @@ class RoomRepo:
         query = {"_id": {"$in": room_ids}}
         return await self.c.find(query).sort("lastActivityAt", DESCENDING).to_list()
 
-    async def small(self, room_ids: list[str], max_members: int) -> list[str]:
-        """Those of `room_ids` with at most `max_members` members (direct rooms have two)."""
-        if not room_ids:
-            return []
-        query = {"_id": {"$in": room_ids}, "memberCount": {"$lte": max_members}}
-        return [d["_id"] for d in await self.c.find(query, {"_id": 1}).to_list()]
+    async def member_counts(self, room_ids: list[str]) -> dict[str, int]:
+        query = {"_id": {"$in": room_ids}}
+        docs = await self.c.find(query, {"memberCount": 1}).to_list()
+        return {d["_id"]: d.get("memberCount", 0) for d in docs}
 
     async def list_public(self, q: str, skip: int, limit: int) -> tuple[list[Doc], int]:
         query: Doc = {"type": "public"}

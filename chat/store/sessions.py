@@ -31,6 +31,9 @@ class SessionRepo:
     async def get(self, session_id: str) -> Doc | None:
         return await self.c.find_one({"_id": session_id})
 
+    async def many(self, session_ids: list[str]) -> list[Doc]:
+        return await self.c.find({"_id": {"$in": session_ids}}).to_list()
+
     async def extend(self, session_id: str, expires_at: datetime) -> bool:
         # Replaced, not $set: the embedded server stores a $set date as a string (docs/MONGODB.md),
         # and the TTL index needs a real date.
