@@ -7,12 +7,14 @@ operator object such as {"$gt": ""} never passes where a string or number is exp
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 import emoji
 from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate, validates_schema
 
 from chat.errors import ValidationFailed
+from chat.text import clean_email, clean_name, clean_prose, visible
 
 _ID = validate.Regexp(r"^[0-9a-f]{24}$", error="Not a valid id.")
 _SEQ = validate.Range(min=0, max=2**53 - 1)
@@ -24,6 +26,50 @@ def Id(**kw: Any) -> fields.String:  # noqa: N802 - reads like a field class
 
 def Text(lo: int, hi: int, **kw: Any) -> fields.String:  # noqa: N802
     return fields.String(validate=validate.Length(min=lo, max=hi), **kw)
+
+
+class _Cleaned(fields.String):
+    """A string cleaned (chat.text) before its length is checked; blank or invisible-only text is
+    refused where at least one character is required."""
+
+    def __init__(self, clean: Callable[[str], str], lo: int, hi: int, **kw: Any):
+        super().__init__(validate=validate.Length(min=lo, max=hi), **kw)
+        self.clean, self.required_text = clean, lo > 0
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kw: Any) -> str:
+        cleaned = self.clean(super()._deserialize(value, attr, data, **kw))
+        if self.required_text and not visible(cleaned):
+            raise ValidationError("Must contain visible characters.")
+        return cleaned
+
+
+def Name(lo: int, hi: int, **kw: Any) -> fields.String:  # noqa: N802
+    """A person's or a room's name: NFKC, no invisible characters, spaces collapsed."""
+    return _Cleaned(clean_name, lo, hi, **kw)
+
+
+def Prose(lo: int, hi: int, **kw: Any) -> fields.String:  # noqa: N802
+    """A message, bio or description: NFC, no invisible characters outside emoji and words."""
+    return _Cleaned(clean_prose, lo, hi, **kw)
+
+
+class EmailAddress(fields.String):
+    """An email in one spelling (chat.text.clean_email): a look-alike is the same address or is
+    refused. With `strict=False` (login) it is only normalised, and matches no account if odd."""
+
+    def __init__(self, *, strict: bool = True, **kw: Any):
+        checks = [validate.Length(min=1, max=254)]
+        if strict:
+            checks.append(validate.Email())
+            kw.setdefault("metadata", {"format": "email"})  # what fields.Email tells OpenAPI
+        super().__init__(validate=checks, **kw)
+        self.strict = strict
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kw: Any) -> str:
+        try:
+            return clean_email(super()._deserialize(value, attr, data, **kw), strict=self.strict)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
 
 
 class Strict(Schema):
@@ -46,14 +92,14 @@ class Strict(Schema):
 
 class RegisterBody(Strict):
     _raw = frozenset({"password"})
-    name = Text(1, 50, required=True)
-    email = fields.Email(required=True, validate=validate.Length(max=254))
+    name = Name(1, 50, required=True)
+    email = EmailAddress(required=True)
     password = Text(8, 256, required=True)
 
 
 class LoginBody(Strict):
     _raw = frozenset({"password"})
-    email = fields.String(required=True, validate=validate.Length(min=1, max=254))
+    email = EmailAddress(strict=False, required=True)
     password = Text(1, 256, required=True)
 
 
@@ -64,8 +110,8 @@ class PasswordBody(Strict):
 
 
 class ProfileBody(Strict):
-    name = Text(1, 50)
-    bio = Text(0, 500)
+    name = Name(1, 50)
+    bio = Prose(0, 500)
     status = fields.String(validate=validate.OneOf(["online", "away", "busy", "offline"]))
 
 
@@ -75,7 +121,7 @@ class PageQuery(Strict):
 
 
 class UserSearchQuery(Strict):
-    q = Text(1, 100, required=True)
+    q = Name(1, 100, required=True)
     limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
 
 
@@ -84,14 +130,14 @@ class RoomListQuery(PageQuery):
 
 
 class RoomCreateBody(Strict):
-    name = Text(1, 80, required=True)
-    description = Text(0, 500, load_default="")
+    name = Name(1, 80, required=True)
+    description = Prose(0, 500, load_default="")
     type = fields.String(load_default="public", validate=validate.OneOf(["public", "private"]))
 
 
 class RoomUpdateBody(Strict):
-    name = Text(1, 80)
-    description = Text(0, 500)
+    name = Name(1, 80)
+    description = Prose(0, 500)
     type = fields.String(validate=validate.OneOf(["public", "private"]))
 
 
@@ -114,13 +160,13 @@ class HistoryQuery(Strict):
 
 
 class MessageBody(Strict):
-    text = Text(1, 4000, required=True)
+    text = Prose(1, 4000, required=True)
     clientId = Text(1, 100)  # noqa: N815
     replyTo = Id()  # noqa: N815
 
 
 class EditBody(Strict):
-    text = Text(1, 4000, required=True)
+    text = Prose(1, 4000, required=True)
 
 
 _SHORTCODE = re.compile(r":[a-z0-9_+-]{1,30}:")
@@ -154,7 +200,7 @@ class MessageSearchQuery(Strict):
 class UploadFields(Strict):
     _raw = frozenset({"text"})
     roomId = Id()  # noqa: N815
-    text = Text(0, 4000, load_default="")
+    text = Prose(0, 4000, load_default="")
     clientId = Text(1, 100)  # noqa: N815
 
 
