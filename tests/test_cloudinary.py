@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import io
+
+from PIL import Image
 
 from chat.app import create_app
 from tests.cloudinary_standin import StandIn
@@ -51,14 +54,27 @@ async def test_uploads_go_to_cloudinary_signed_and_are_destroyed(
             assert standin.assets[public_id].data == data
             assert standin.assets[public_id].resource_type == expected_type
             sent[name] = (body["message"]["id"], public_id)
+            if expected_type == "image":  # its thumbnail: an image upload of its own, a WebP
+                thumbnail = body["attachment"]["thumbnail"]
+                assert thumbnail["url"].startswith(
+                    f"https://res.cloudinary.com/{standin.cloud}/image/upload/"
+                )
+                assert thumbnail["url"].endswith(".webp")
+                [thumb_id] = [pid for pid in standin.assets if pid in thumbnail["url"]]
+                assert thumb_id.startswith("chat/") and thumb_id != public_id
+                assert standin.assets[thumb_id].resource_type == "image"
+                assert Image.open(io.BytesIO(standin.assets[thumb_id].data)).format == "WEBP"
+                assert (thumbnail["width"], thumbnail["height"]) == (32, 24)
+            else:
+                assert "thumbnail" not in body["attachment"]
         assert standin.refused == []
         assert not settings.uploads_path.exists() or list(settings.uploads_path.iterdir()) == []
 
         message_id, public_id = sent["a.png"]
         assert (await chat.api("DELETE", f"/api/messages/{message_id}", ann))[0] == 204
-        assert standin.destroyed == [public_id]
+        assert standin.destroyed == [public_id, thumb_id]  # the thumbnail goes with the image
         assert (await chat.api("DELETE", f"/api/rooms/{room['id']}", ann))[0] == 204
-        assert sorted(standin.destroyed[1:]) == sorted([sent["b.pdf"][1], sent["c.mp4"][1]])
+        assert sorted(standin.destroyed[2:]) == sorted([sent["b.pdf"][1], sent["c.mp4"][1]])
         assert standin.assets == {}
 
         resp = await chat.rest.post(

@@ -58,7 +58,11 @@ async def test_images_round_trip_as_messages(chat, settings, fmt, name, mime, ki
         len(data),
     )
     assert (attachment["width"], attachment["height"]) == (32, 24)
-    assert set(attachment) == {"url", "name", "mimeType", "size", "width", "height"}
+    assert set(attachment) == {"url", "name", "mimeType", "size", "width", "height", "thumbnail"}
+    # A small image's thumbnail is as big as the image (never enlarged), a WebP of its own.
+    assert attachment["thumbnail"]["url"].startswith("/uploads/")
+    assert attachment["thumbnail"]["url"].endswith(".webp")
+    assert (attachment["thumbnail"]["width"], attachment["thumbnail"]["height"]) == (32, 24)
     message = body["message"]
     assert (message["type"], message["text"], message["attachments"]) == (
         kind,
@@ -73,7 +77,7 @@ async def test_images_round_trip_as_messages(chat, settings, fmt, name, mime, ki
     assert fetched.headers["Content-Type"] == mime
     assert fetched.headers["X-Content-Type-Options"] == "nosniff"
     assert "Content-Disposition" not in fetched.headers
-    # The same clientId again: the first message back, no second file on disk.
+    # The same clientId again: the first message back, no second file (or thumbnail) on disk.
     again = await chat.rest.post(
         "/api/uploads",
         data=form(data, name, mime, roomId=room["id"], clientId="u1"),
@@ -81,7 +85,7 @@ async def test_images_round_trip_as_messages(chat, settings, fmt, name, mime, ki
     )
     assert again.status == 200
     assert (await again.json())["message"]["id"] == message["id"]
-    assert len(stored_files(settings)) == 1
+    assert len(stored_files(settings)) == 2  # the image and its thumbnail
 
 
 async def test_pdf_is_a_file_message_served_as_an_attachment(chat, settings):
@@ -168,7 +172,7 @@ async def test_size_limits_one_byte_over(aiohttp_server, aiohttp_client, setting
         assert await status(_png_of_size(image_limit + 1), "over.png") == 413
         # A file bigger than the largest limit: reading stops there, nothing is stored.
         assert await status(b"a" * (file_limit * 3), "huge.txt") == 413
-        assert len(stored_files(changed)) == 2
+        assert len(stored_files(changed)) == 3  # the text, the image and its thumbnail
     finally:
         await chat.close()
 
@@ -230,10 +234,11 @@ async def test_deleting_a_message_or_room_deletes_its_files(chat, settings):
     await chat.rest.post(
         "/api/uploads", data=form(PDF, "b.pdf", roomId=room["id"]), headers=ann.auth
     )
-    assert len(stored_files(settings)) == 2
+    assert len(stored_files(settings)) == 3  # the image, its thumbnail, the PDF
     assert (await chat.api("DELETE", f"/api/messages/{first['message']['id']}", ann))[0] == 204
     assert len(stored_files(settings)) == 1
     assert (await chat.rest.get(first["attachment"]["url"])).status == 404
+    assert (await chat.rest.get(first["attachment"]["thumbnail"]["url"])).status == 404
     assert (await chat.api("DELETE", f"/api/rooms/{room['id']}", ann))[0] == 204
     assert stored_files(settings) == []
 

@@ -45,6 +45,12 @@ class UserOut(Schema):
     email = S()
 
 
+class ThumbnailOut(Schema):
+    url = S(required=True)
+    width = I(required=True)
+    height = I(required=True)
+
+
 class AttachmentOut(Schema):
     url = S(required=True)
     name = S(required=True)
@@ -52,6 +58,7 @@ class AttachmentOut(Schema):
     size = I(required=True)
     width = I()
     height = I()
+    thumbnail = fields.Nested(ThumbnailOut)  # images: the first frame, at most 1280 px a side
 
 
 class ReactionOut(Schema):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 from chat.errors import NotFound, PayloadTooLarge, UnsupportedMediaType
 from chat.media.sniff import Detected, clean_name, detect
 from chat.media.storage import Storage, Stored
+from chat.media.thumbnail import Thumbnail, make_thumbnail
 from chat.services.access import Access
 from chat.services.messages import MessageService
 from chat.services.views import attachment_view
@@ -17,6 +19,9 @@ from chat.store import Store
 log = logging.getLogger("chat.media")
 Doc = dict[str, Any]
 MB = 1024 * 1024
+# Decoding a 25 Mpx image for its thumbnail takes ~100 MB and a core for a while: a few at a time,
+# so a burst of uploads queues instead of taking the node's memory.
+THUMBNAILS_AT_ONCE = 2
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,7 @@ class MediaService:
         self.access = access
         self.messages = messages
         self.limits = limits
+        self.thumbnailing = asyncio.Semaphore(THUMBNAILS_AT_ONCE)
         messages.files_deleter = self.delete_attachments
 
     def _check(self, data: bytes, filename: str, declared: str | None) -> tuple[str, Detected]:
@@ -73,8 +79,7 @@ class MediaService:
                     view = await self.messages.view(existing)
                     return view["attachments"][0], view, False
         name, detected = self._check(data, filename, declared)
-        stored = await self.storage.save(data, detected)
-        attachment = _attachment(stored, name, detected, len(data))
+        attachment = await self._store(data, name, detected)
         if room_id is None:
             return attachment_view(attachment), None, True
         try:
@@ -87,11 +92,29 @@ class MediaService:
                 attachments=[attachment],
             )
         except BaseException:
-            await self._delete_quietly(stored.key, stored.resource_type)
+            await self.delete_attachments([attachment])
             raise
-        if not created:  # the same clientId was stored meanwhile: keep that one's file only
-            await self._delete_quietly(stored.key, stored.resource_type)
+        if not created:  # the same clientId was stored meanwhile: keep that one's files only
+            await self.delete_attachments([attachment])
         return message["attachments"][0] if message["attachments"] else {}, message, created
+
+    async def _store(self, data: bytes, name: str, detected: Detected) -> Doc:
+        """Store the file, and for an image its thumbnail beside it through the same backend (made
+        first: an image that cannot be decoded is refused before anything is stored)."""
+        thumbnail = None
+        if detected.kind == "image":
+            async with self.thumbnailing:
+                thumbnail = await asyncio.to_thread(make_thumbnail, data, detected)
+        stored = await self.storage.save(data, detected)
+        attachment = _attachment(stored, name, detected, len(data))
+        if thumbnail is not None:
+            try:
+                saved = await self.storage.save(thumbnail.data, thumbnail.detected)
+            except BaseException:
+                await self._delete_quietly(stored.key, stored.resource_type)
+                raise
+            attachment.update(_thumbnail(saved, thumbnail))
+        return attachment
 
     async def set_avatar(
         self, user_id: str, data: bytes, filename: str, declared: str | None
@@ -120,6 +143,8 @@ class MediaService:
         for item in attachments:
             if item.get("key"):
                 await self._delete_quietly(item["key"], item.get("resourceType", ""))
+            if item.get("thumbnailKey"):
+                await self._delete_quietly(item["thumbnailKey"], item.get("thumbnailResource", ""))
 
     async def delete_room_files(self, room_id: str) -> None:
         for message in await self.store.messages.with_attachments(room_id):
@@ -172,3 +197,15 @@ def _attachment(stored: Stored, name: str, detected: Detected, size: int) -> Doc
     if detected.width is not None:
         doc["width"], doc["height"] = detected.width, detected.height
     return doc
+
+
+def _thumbnail(stored: Stored, thumbnail: Thumbnail) -> Doc:
+    return {
+        "thumbnail": {
+            "url": stored.url,
+            "width": thumbnail.detected.width,
+            "height": thumbnail.detected.height,
+        },
+        "thumbnailKey": stored.key,
+        "thumbnailResource": stored.resource_type,
+    }

@@ -118,7 +118,7 @@ def last_message_summary(msg: Doc, sender: Doc | None) -> Doc:
     }
 
 
-PUBLIC_ATTACHMENT_FIELDS = ("url", "name", "mimeType", "size", "width", "height")
+PUBLIC_ATTACHMENT_FIELDS = ("url", "name", "mimeType", "size", "width", "height", "thumbnail")
 
 
 def attachment_view(doc: Doc) -> Doc:

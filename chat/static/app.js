@@ -695,7 +695,9 @@ function renderMessage(m, readers, canModerate) {
 
 function renderAttachment(a) {
   if (a.mimeType.startsWith("image/")) {
-    return h("a", { href: a.url, target: "_blank", rel: "noopener" }, h("img", { src: a.url, alt: a.name, width: a.width, height: a.height, loading: "lazy" }));
+    // The room draws the thumbnail (first frame, at most 1280 px); the original opens on click.
+    const shown = a.thumbnail || a;
+    return h("a", { href: a.url, target: "_blank", rel: "noopener" }, h("img", { src: shown.url, alt: a.name, width: shown.width, height: shown.height, loading: "lazy" }));
   }
   return h("p", {}, h("a", { href: a.url, rel: "noopener" }, `📄 ${a.name}`), h("span", { class: "muted" }, ` ${Math.ceil(a.size / 1024)} KB`));
 }
