@@ -28,7 +28,7 @@ Doc = dict[str, Any]
 MAX_BATCH = 500
 # Batches in flight at once (each for other rooms): enough to keep the database busy while the
 # event loop is slow to come back to each one, few enough that batches stay large under load.
-MAX_WRITERS = 4
+MAX_WRITERS = 2
 RECENT_CLIENT_IDS = 20_000
 
 # Raises the refusal for a send by a non-member (it fetches the room to word it).
