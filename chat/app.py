@@ -13,7 +13,6 @@ from aiohttp import web
 from chat.api import middlewares, protocol
 from chat.api.demo import add_demo_routes
 from chat.api.keys import SERVICES, SETTINGS, SOCKET_COUNTS, STARTED_AT
-from chat.api.metrics import http_metrics
 from chat.api.routes import add_routes
 from chat.errors import Unavailable
 from chat.media.cloudinary_storage import CloudinaryStorage
@@ -132,7 +131,6 @@ async def _indexes_until_done(store: Store) -> None:
 def create_app(settings: Settings) -> web.Application:
     app = web.Application(
         middlewares=[
-            http_metrics,
             middlewares.errors_and_access_log,
             middlewares.cookie_csrf,
             middlewares.rate_limits,

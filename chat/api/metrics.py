@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import hmac
-import time
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from chat.api.helpers import bearer_token
 from chat.api.keys import SETTINGS, SOCKET_COUNTS
-from chat.api.middlewares import Handler
 from chat.errors import Unauthorized
 from chat.metrics import HTTP_REQUESTS, HTTP_SECONDS, SOCKETS
 
@@ -21,7 +20,7 @@ SOCKET_IO_ROUTE = "/socket.io/"
 async def metrics(request: web.Request) -> web.Response:
     token = request.app[SETTINGS].metrics_token
     if token:
-        given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+        given = bearer_token(request) or ""
         if not hmac.compare_digest(given.encode(), token.encode()):
             raise Unauthorized("A valid metrics token is required")
     counts = request.app.get(SOCKET_COUNTS)
@@ -39,24 +38,13 @@ def route_of(request: web.Request) -> str:
     return resource.canonical
 
 
-@web.middleware
-async def http_metrics(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Outermost: counts every request by method, route template and final status."""
-    started = time.perf_counter()
-    status = 500
-    try:
-        response = await handler(request)
-        status = response.status
-        return response
-    except web.HTTPException as exc:  # what the errors middleware lets through (redirects)
-        status = exc.status
-        raise
-    finally:
-        route = route_of(request)
-        method = request.method if request.method in _METHODS else "other"
-        HTTP_REQUESTS.labels(method, route, str(status)).inc()
-        if route != SOCKET_IO_ROUTE:  # long polls and websockets: connection time, not latency
-            HTTP_SECONDS.labels(route).observe(time.perf_counter() - started)
+def record_request(request: web.Request, status: int, seconds: float) -> None:
+    """Count a finished request by method, route template and status, and time it."""
+    route = route_of(request)
+    method = request.method if request.method in _METHODS else "other"
+    HTTP_REQUESTS.labels(method, route, str(status)).inc()
+    if route != SOCKET_IO_ROUTE:  # long polls and websockets: connection time, not latency
+        HTTP_SECONDS.labels(route).observe(seconds)
 
 
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})

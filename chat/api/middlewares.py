@@ -14,6 +14,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 from chat.api.demo import DEMO_CSP, is_demo_path
 from chat.api.helpers import bearer_token, client_address
 from chat.api.keys import REQUEST_ID, SERVICES, SETTINGS, USER_ID
+from chat.api.metrics import record_request
 from chat.errors import (
     ChatError,
     Forbidden,
@@ -66,7 +67,7 @@ CLIENT_GONE = 499  # nginx's "client closed request", for the access log
 
 @web.middleware
 async def errors_and_access_log(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """The one place HTTP errors become contract JSON; one log line per request."""
+    """The one place HTTP errors become contract JSON; one log line and the metrics per request."""
     request_id = request.headers.get("X-Request-Id", "")[:64] or secrets.token_hex(8)
     request[REQUEST_ID] = request_id
     started = time.perf_counter()
@@ -108,22 +109,28 @@ async def errors_and_access_log(request: web.Request, handler: Handler) -> web.S
             error.details = {"requestId": request_id}
         return error_response(error, request_id)
     finally:
-        log.info(
-            "%s %s %s %.1fms",
-            request.method,
-            request.path,
-            status,
-            (time.perf_counter() - started) * 1000,
-            extra={
-                "request_id": request_id,
-                "method": request.method,
-                "path": request.path,
-                "status": status,
-                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                "user_id": request.get(USER_ID),
-                "remote": client_address(request),
-            },
-        )
+        _finish(request, request_id, status, time.perf_counter() - started)
+
+
+def _finish(request: web.Request, request_id: str, status: int, seconds: float) -> None:
+    """A request's one access-log line, and its HTTP metrics."""
+    log.info(
+        "%s %s %s %.1fms",
+        request.method,
+        request.path,
+        status,
+        seconds * 1000,
+        extra={
+            "request_id": request_id,
+            "method": request.method,
+            "path": request.path,
+            "status": status,
+            "duration_ms": round(seconds * 1000, 2),
+            "user_id": request.get(USER_ID),
+            "remote": client_address(request),
+        },
+    )
+    record_request(request, status, seconds)
 
 
 def allowed_origin(request: web.Request, origin: str) -> bool:

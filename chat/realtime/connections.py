@@ -93,13 +93,7 @@ class Connections(socketio.AsyncNamespace):
             *(room_channel(r) for r in room_ids),
         ):
             await self.enter_room(sid, channel)
-        self._users[sid] = user_id
-        mine = self._sockets_of.setdefault(user_id, {})
-        mine[sid] = None
-        if len(mine) > self.settings.max_sockets_per_user:
-            oldest = next(iter(mine))
-            del mine[oldest]  # counted out now, so the next connect picks the next oldest
-            self._spawn(self._close_oldest(oldest))
+        self._count_in(sid, user_id)
         # Emits made inside this handler would overtake the CONNECT packet: do them afterwards.
         invisible = principal.user.get("status") == "offline"  # chosen: others see offline
         self._spawn(self._after_connect(sid, user_id, room_ids, invisible))
@@ -109,6 +103,16 @@ class Connections(socketio.AsyncNamespace):
             delay, lambda: self._spawn(self._expire(sid))
         )
         return True
+
+    def _count_in(self, sid: str, user_id: str) -> None:
+        """Record a connected socket; past MAX_SOCKETS_PER_USER, close the user's oldest."""
+        self._users[sid] = user_id
+        mine = self._sockets_of.setdefault(user_id, {})
+        mine[sid] = None
+        if len(mine) > self.settings.max_sockets_per_user:
+            oldest = next(iter(mine))
+            del mine[oldest]  # counted out now, so the next connect picks the next oldest
+            self._spawn(self._close_oldest(oldest))
 
     def sockets_by_transport(self) -> dict[tuple[str, ...], float]:
         """Connected (authenticated) sockets by transport, counted when /metrics is scraped."""
