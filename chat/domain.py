@@ -1,0 +1,131 @@
+"""The domain's values: what repositories return and services reason about (never a document).
+
+Times are epoch milliseconds (`int`) everywhere in the domain; the store converts at its edge and
+presenters turn them into ISO-8601 strings. Ids are 24-hex strings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+RoomType = Literal["public", "private", "direct"]
+Role = Literal["owner", "admin", "member"]
+MessageType = Literal["text", "image", "file", "system"]
+Pointer = Literal["read", "delivered"]
+
+MANAGERS: tuple[Role, ...] = ("owner", "admin")
+# Message types that carry stored files.
+FILE_KINDS: tuple[MessageType, ...] = ("image", "file")
+
+
+@dataclass(slots=True)
+class User:
+    id: str
+    name: str
+    email: str
+    password_hash: str
+    created_at: int
+    avatar_url: str | None = None
+    avatar_key: str | None = None
+    avatar_resource: str | None = None
+    bio: str = ""
+    status: str = "online"
+    last_seen: int | None = None
+
+
+@dataclass(slots=True)
+class Session:
+    id: str
+    user_id: str
+    created_at: int
+    expires_at: int
+
+
+@dataclass(slots=True)
+class Room:
+    id: str
+    type: RoomType
+    name: str
+    owner_id: str | None
+    created_at: int
+    updated_at: int
+    description: str = ""
+    member_count: int = 0
+    last_seq: int = 0
+    last_ver: int = 0
+    # The newest message's summary, already in wire form (written with the seq reservation).
+    last_message: dict[str, Any] | None = None
+    last_activity_at: int = 0
+    invite_code: str | None = None
+    direct_users: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
+class Member:
+    room_id: str
+    user_id: str
+    role: Role
+    joined_at: int
+    last_read_seq: int = 0
+    last_delivered_seq: int = 0
+
+    def seq(self, pointer: Pointer) -> int:
+        return self.last_read_seq if pointer == "read" else self.last_delivered_seq
+
+
+@dataclass(slots=True)
+class Thumbnail:
+    url: str
+    width: int
+    height: int
+    key: str | None = None
+    resource_type: str | None = None
+
+
+@dataclass(slots=True)
+class Attachment:
+    url: str
+    name: str
+    mime_type: str
+    size: int
+    key: str
+    backend: str
+    resource_type: str | None = None
+    width: int | None = None
+    height: int | None = None
+    thumbnail: Thumbnail | None = None
+
+
+@dataclass(slots=True)
+class Message:
+    id: str
+    room_id: str
+    sender_id: str
+    type: MessageType
+    text: str
+    created_at: int = 0
+    seq: int = 0
+    ver: int = 0
+    attachments: list[Attachment] = field(default_factory=list)
+    reply_to: str | None = None
+    client_id: str | None = None
+    edited_at: int | None = None
+    deleted_at: int | None = None
+
+    @property
+    def deleted(self) -> bool:
+        return self.deleted_at is not None
+
+    @property
+    def file_bytes(self) -> int:
+        return sum(a.size for a in self.attachments)
+
+
+@dataclass(slots=True)
+class Reaction:
+    message_id: str
+    room_id: str
+    user_id: str
+    emoji: str
+    at: int
