@@ -19,7 +19,7 @@ from typing import Any
 from chat.errors import NotFound
 from chat.metrics import MESSAGES_STORED, SEND_BATCHES
 from chat.services.events import Audience, Publisher
-from chat.services.views import last_message_summary, message_view
+from chat.services.presenters.messages import last_message_summary, message_view
 from chat.store import Store, now_ms
 
 log = logging.getLogger("chat.messages")

@@ -13,7 +13,7 @@ from chat.media.storage import Storage, Stored
 from chat.media.thumbnail import Thumbnail, make_thumbnail
 from chat.services.access import Access
 from chat.services.messages import MessageService
-from chat.services.views import attachment_view
+from chat.services.presenters.messages import attachment_view
 from chat.store import Store
 
 log = logging.getLogger("chat.media")

@@ -11,8 +11,9 @@ from chat.ratelimit import RateLimiter
 from chat.services.access import MANAGERS, Access
 from chat.services.events import Audience, Publisher
 from chat.services.group_commit import GroupCommit
+from chat.services.presenters.messages import last_message_summary, message_view, reactions_view
+from chat.services.presenters.time import iso
 from chat.services.typing import TypingService
-from chat.services.views import iso, last_message_summary, message_view, reactions_view
 from chat.store import Store, new_id, now_ms
 from chat.store.base import is_id
 

@@ -15,7 +15,7 @@ from chat.errors import ChatError
 from chat.services.access import Access
 from chat.services.batching import BatchLoader
 from chat.services.events import Audience, Publisher
-from chat.services.views import iso
+from chat.services.presenters.time import iso
 from chat.store import Store, now_ms
 
 log = logging.getLogger("chat.presence")

@@ -10,8 +10,9 @@ from chat.security import random_code
 from chat.services.access import MANAGERS, Access, require_role
 from chat.services.batching import BatchLoader
 from chat.services.events import Audience, Publisher
+from chat.services.presenters.rooms import room_view
+from chat.services.presenters.time import iso
 from chat.services.users import UserService
-from chat.services.views import iso, room_view
 from chat.store import Store, new_id, now_ms
 from chat.store.base import is_id
 

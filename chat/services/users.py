@@ -7,7 +7,7 @@ from typing import Any
 from chat.errors import NotFound
 from chat.services.accounts import Principal
 from chat.services.presence import PresenceService
-from chat.services.views import user_view
+from chat.services.presenters.users import user_view
 from chat.store import Store
 from chat.store.base import is_id
 
