@@ -8,6 +8,7 @@ from pymongo import ASCENDING
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
+from chat.domain import Reaction
 from chat.store.base import new_id, now_ms, translate_errors
 
 Doc = dict[str, Any]
@@ -15,7 +16,7 @@ Doc = dict[str, Any]
 
 @translate_errors
 class ReactionRepo:
-    def __init__(self, collection: AsyncCollection):
+    def __init__(self, collection: AsyncCollection[Doc]):
         self.c = collection
 
     async def ensure_indexes(self) -> None:
@@ -34,11 +35,22 @@ class ReactionRepo:
         except DuplicateKeyError:  # a concurrent toggle added it first; it stays added
             return True
 
-    async def for_messages(self, message_ids: list[str]) -> list[Doc]:
+    async def for_messages(self, message_ids: list[str]) -> list[Reaction]:
+        """The reactions to these messages, in the order they were made."""
         if not message_ids:
             return []
         query = {"messageId": {"$in": message_ids}}
-        return await self.c.find(query).sort([("at", ASCENDING), ("_id", ASCENDING)]).to_list()
+        docs = await self.c.find(query).sort([("at", ASCENDING), ("_id", ASCENDING)]).to_list()
+        return [
+            Reaction(
+                message_id=d["messageId"],
+                room_id=d["roomId"],
+                user_id=d["userId"],
+                emoji=d["emoji"],
+                at=d["at"],
+            )
+            for d in docs
+        ]
 
     async def delete_message(self, message_id: str) -> None:
         await self.c.delete_many({"messageId": message_id})

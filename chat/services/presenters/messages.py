@@ -4,58 +4,62 @@ from __future__ import annotations
 
 from typing import Any
 
+from chat.domain import Attachment, Message, Reaction, User
 from chat.services.presenters.time import iso
 from chat.services.presenters.users import sender_view
 
 Doc = dict[str, Any]
 
 
-def reactions_view(rows: list[Doc]) -> list[Doc]:
-    """Reaction rows of one message, grouped by emoji in order of first use."""
+def reactions_view(rows: list[Reaction]) -> list[Doc]:
+    """Reactions to one message, grouped by emoji in order of first use."""
     grouped: dict[str, list[str]] = {}
     for row in rows:
-        grouped.setdefault(row["emoji"], []).append(row["userId"])
+        grouped.setdefault(row.emoji, []).append(row.user_id)
     return [{"emoji": e, "count": len(ids), "userIds": ids} for e, ids in grouped.items()]
 
 
-def message_view(msg: Doc, sender: Doc | None, reactions: list[Doc] | None = None) -> Doc:
+def message_view(msg: Message, sender: User | None, reactions: list[Doc] | None = None) -> Doc:
     return {
-        "id": msg["_id"],
-        "roomId": msg["roomId"],
-        "seq": msg["seq"],
-        "ver": msg.get("ver", 0),  # messages stored before vers existed: 0
+        "id": msg.id,
+        "roomId": msg.room_id,
+        "seq": msg.seq,
+        "ver": msg.ver,  # messages stored before vers existed: 0
         "sender": sender_view(sender)
         if sender
-        else {"id": msg["senderId"], "name": "Deleted user", "avatarUrl": None},
-        "type": msg["type"],
-        "text": msg.get("text", ""),
-        "attachments": [attachment_view(a) for a in msg.get("attachments", [])],
-        "replyTo": msg.get("replyTo"),
+        else {"id": msg.sender_id, "name": "Deleted user", "avatarUrl": None},
+        "type": msg.type,
+        "text": msg.text,
+        "attachments": [attachment_view(a) for a in msg.attachments],
+        "replyTo": msg.reply_to,
         "reactions": reactions or [],
-        "clientId": msg.get("clientId"),
-        "createdAt": iso(msg["createdAt"]),
-        "editedAt": iso(msg.get("editedAt")),
-        "deletedAt": iso(msg.get("deletedAt")),
+        "clientId": msg.client_id,
+        "createdAt": iso(msg.created_at),
+        "editedAt": iso(msg.edited_at),
+        "deletedAt": iso(msg.deleted_at),
     }
 
 
-def last_message_summary(msg: Doc, sender: Doc | None) -> Doc:
+def last_message_summary(msg: Message, sender: User | None) -> Doc:
     """What a room listing shows of its newest message."""
     return {
-        "id": msg["_id"],
-        "seq": msg["seq"],
-        "type": msg["type"],
-        "text": msg.get("text", "")[:200],
-        "senderId": msg["senderId"],
-        "senderName": sender["name"] if sender else None,
-        "createdAt": iso(msg["createdAt"]),
-        "deleted": "deletedAt" in msg,
+        "id": msg.id,
+        "seq": msg.seq,
+        "type": msg.type,
+        "text": msg.text[:200],
+        "senderId": msg.sender_id,
+        "senderName": sender.name if sender else None,
+        "createdAt": iso(msg.created_at),
+        "deleted": msg.deleted,
     }
 
 
-PUBLIC_ATTACHMENT_FIELDS = ("url", "name", "mimeType", "size", "width", "height", "thumbnail")
-
-
-def attachment_view(doc: Doc) -> Doc:
-    """An attachment without its storage bookkeeping (key, backend)."""
-    return {k: doc[k] for k in PUBLIC_ATTACHMENT_FIELDS if k in doc}
+def attachment_view(a: Attachment) -> Doc:
+    """An attachment without its storage bookkeeping (key, backend, resource types)."""
+    view: Doc = {"url": a.url, "name": a.name, "mimeType": a.mime_type, "size": a.size}
+    if a.width is not None:
+        view["width"], view["height"] = a.width, a.height
+    if a.thumbnail is not None:
+        t = a.thumbnail
+        view["thumbnail"] = {"url": t.url, "width": t.width, "height": t.height}
+    return view
