@@ -7,8 +7,9 @@ import re
 import unicodedata
 import warnings
 from dataclasses import dataclass
+from typing import Literal
 
-import filetype
+import filetype  # type: ignore[import-untyped]
 from PIL import Image
 
 from chat.errors import PayloadTooLarge, UnsupportedMediaType, ValidationFailed
@@ -21,9 +22,13 @@ MAX_FRAMES = 500
 MAX_TOTAL_PIXELS = 100_000_000
 
 
+# The message type an upload makes.
+FileKind = Literal["image", "file"]
+
+
 @dataclass(frozen=True)
 class Kind:
-    kind: str  # "image" or "file": the message type an upload of it makes
+    kind: FileKind
     extensions: tuple[str, ...]
     pillow_format: str | None = None
 
@@ -60,7 +65,7 @@ _MARKUP = re.compile(rb"^\s*(<|\xef\xbb\xbf\s*<)")
 @dataclass(frozen=True)
 class Detected:
     mime: str
-    kind: str
+    kind: FileKind
     ext: str
     width: int | None = None
     height: int | None = None

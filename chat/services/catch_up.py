@@ -5,15 +5,18 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from chat.domain import Message, Room
 from chat.errors import NotFound, ValidationFailed
 from chat.services.access import Access
-from chat.services.messages import SYNC_PAGE, MessageService
+from chat.services.history import SYNC_PAGE, HistoryService
+from chat.services.message_views import present
 from chat.services.rooms import RoomService
 from chat.store import Store
 
 Doc = dict[str, Any]
 # A sync value: a plain number (the last seq seen, the first form) or {"ver": N} (a cursor).
 Cursor = int | dict[str, int]
+Page = tuple[list[Message], bool]
 
 
 def _missing(room_id: str, since: int) -> Doc:
@@ -21,21 +24,31 @@ def _missing(room_id: str, since: int) -> Doc:
     return {"roomId": room_id, "messages": [], "ver": since, "hasMore": False, "error": error}
 
 
+def _page(room_id: str, since: int, page: Page, views: dict[str, Doc]) -> Doc:
+    messages, more = page
+    return {
+        "roomId": room_id,
+        "messages": [views[m.id] for m in messages],
+        "ver": messages[-1].ver if messages else since,
+        "hasMore": more,
+    }
+
+
 class CatchUpService:
-    def __init__(self, store: Store, access: Access, messages: MessageService, rooms: RoomService):
+    def __init__(self, store: Store, access: Access, history: HistoryService, rooms: RoomService):
         self.store = store
         self.access = access
-        self.messages = messages
+        self.history = history
         self.rooms = rooms
 
     async def changes(self, user_id: str, room_id: str, since: int, limit: int) -> Doc:
         """One room's changes after `since`: `{messages, ver, hasMore}` (the REST twin)."""
         room, _ = await self.access.readable(user_id, room_id)
         _check_cursors({room_id: since}, {room_id: room})
-        docs, more = await self.store.messages.changes(room_id, since, limit)
+        messages, more = await self.store.messages.changes(room_id, since, limit)
         return {
-            "messages": await self.messages.views(docs),
-            "ver": docs[-1].get("ver", since) if docs else since,
+            "messages": await present(self.store, messages),
+            "ver": messages[-1].ver if messages else since,
             "hasMore": more,
         }
 
@@ -50,46 +63,44 @@ class CatchUpService:
         """
         by_ver = {r: c["ver"] for r, c in cursors.items() if isinstance(c, dict)}
         by_seq = {r: c for r, c in cursors.items() if not isinstance(c, dict)}
-        rooms = {d["_id"]: d for d in await self.store.rooms.many(list(by_ver))}
+        pages = await self._changes(user_id, by_ver)
+        found = [m for messages, _ in pages.values() for m in messages]
+        views = {v["id"]: v for v in await present(self.store, found)}
+        old_form = {e["roomId"]: e for e in await self.history.sync(user_id, by_seq)}
+        answers = []
+        for room_id in cursors:
+            if room_id in old_form:
+                answers.append(old_form[room_id])
+            elif room_id in pages:
+                answers.append(_page(room_id, by_ver[room_id], pages[room_id], views))
+            else:
+                answers.append(_missing(room_id, by_ver[room_id]))
+        joined = await self.rooms.mine(user_id, exclude=cursors.keys())
+        return {"rooms": answers, "joined": joined}
+
+    async def _changes(self, user_id: str, by_ver: dict[str, int]) -> dict[str, Page]:
+        """The changes after each cursor in the rooms the user may read (others are left out)."""
+        rooms = {room.id: room for room in await self.store.rooms.many(list(by_ver))}
         members = set(await self.store.members.room_ids(user_id))
         readable = {
             r: rooms[r]
             for r in by_ver
-            if r in rooms and (r in members or rooms[r]["type"] == "public")
+            if r in rooms and (r in members or rooms[r].type == "public")
         }
         _check_cursors({r: by_ver[r] for r in readable}, readable)
         pages = await asyncio.gather(
             *(self.store.messages.changes(r, by_ver[r], SYNC_PAGE) for r in readable)
         )
-        page_of = dict(zip(readable, pages, strict=True))
-        views = {v["id"]: v for v in await self.messages.views([d for p in pages for d in p[0]])}
-        old_form = {e["roomId"]: e for e in await self.messages.sync(user_id, by_seq)}
-        answers = []
-        for room_id in cursors:
-            if room_id in old_form:
-                answers.append(old_form[room_id])
-            elif room_id not in page_of:
-                answers.append(_missing(room_id, by_ver[room_id]))
-            else:
-                docs, more = page_of[room_id]
-                since = by_ver[room_id]
-                answers.append({
-                    "roomId": room_id,
-                    "messages": [views[d["_id"]] for d in docs],
-                    "ver": docs[-1].get("ver", since) if docs else since,
-                    "hasMore": more,
-                })  # fmt: skip
-        joined = await self.rooms.mine(user_id, exclude=cursors.keys())
-        return {"rooms": answers, "joined": joined}
+        return dict(zip(readable, pages, strict=True))
 
 
-def _check_cursors(cursors: dict[str, int], rooms: dict[str, Doc]) -> None:
+def _check_cursors(cursors: dict[str, int], rooms: dict[str, Room]) -> None:
     """A cursor can only be a ver the room has handed out: above `lastVer` it is from the future
     (another room's, or a database restored from a backup); the client should reload the room."""
     ahead = {
-        room_id: f"Cursor {ver} is above the room's lastVer {rooms[room_id].get('lastVer', 0)}."
+        room_id: f"Cursor {ver} is above the room's lastVer {rooms[room_id].last_ver}."
         for room_id, ver in cursors.items()
-        if ver > rooms[room_id].get("lastVer", 0)
+        if ver > rooms[room_id].last_ver
     }
     if ahead:
         raise ValidationFailed(

@@ -10,19 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from chat.domain import Message, User
 from chat.errors import NotFound
 from chat.metrics import MESSAGES_STORED, SEND_BATCHES
 from chat.services.events import Audience, Publisher
 from chat.services.presenters.messages import last_message_summary, message_view
+from chat.services.resends import pull_back_pointers, read_pointers, settle_duplicates
 from chat.store import Store, now_ms
-
-log = logging.getLogger("chat.messages")
 
 Doc = dict[str, Any]
 MAX_BATCH = 500
@@ -33,32 +32,27 @@ RECENT_CLIENT_IDS = 20_000
 
 # Raises the refusal for a send by a non-member (it fetches the room to word it).
 Refusal = Callable[[str, str], Awaitable[Any]]
+# What a send is answered with: the stored message, and its view if this send stored it (None:
+# the same clientId was stored before, and nothing was announced).
+Outcome = tuple[Message, Doc | None]
 
 
-@dataclass
+def _future() -> asyncio.Future[Outcome]:
+    return asyncio.get_running_loop().create_future()
+
+
+@dataclass(slots=True)
 class Pending:
-    doc: Doc  # the message to store, without seq and createdAt
-    sender: Doc | None
+    message: Message  # seq, ver and createdAt are given when its batch is written
+    sender: User | None
     origin: Any
     member_known: bool  # the caller already knows the sender is a member (see submit)
-    # (the stored document, its view if this send stored it, None if it was stored before)
-    result: asyncio.Future[tuple[Doc, Doc | None]] = field(
-        default_factory=lambda: asyncio.get_running_loop().create_future()
-    )
+    result: asyncio.Future[Outcome] = field(default_factory=_future)
 
     @property
     def key(self) -> tuple[str, str] | None:
-        client_id = self.doc.get("clientId")
-        return (self.doc["senderId"], client_id) if client_id is not None else None
-
-
-def _pointers(sends: list[Pending]) -> dict[tuple[str, str], int]:
-    """Each sender's newest seq per room: sending marks the room read up to it."""
-    pointers: dict[tuple[str, str], int] = {}
-    for pending in sends:
-        key = (pending.doc["roomId"], pending.doc["senderId"])
-        pointers[key] = max(pointers.get(key, 0), pending.doc["seq"])
-    return pointers
+        client_id = self.message.client_id
+        return (self.message.sender_id, client_id) if client_id is not None else None
 
 
 class GroupCommit:
@@ -76,20 +70,20 @@ class GroupCommit:
         self.batches = 0  # for tests and benchmarks: how many batches were written
 
     async def submit(
-        self, doc: Doc, sender: Doc | None, *, member_known: bool = False
-    ) -> tuple[Doc, Doc | None]:
-        """Store the message and announce it. Returns (stored document, its view), or for a
-        clientId stored before, (that first document, None) and nothing is announced."""
-        pending = Pending(doc, sender, self.publisher.origin(), member_known)
+        self, message: Message, sender: User | None, *, member_known: bool = False
+    ) -> Outcome:
+        """Store the message and announce it. Returns (stored message, its view), or for a
+        clientId stored before, (that first message, None) and nothing is announced."""
+        pending = Pending(message, sender, self.publisher.origin(), member_known)
         key = pending.key
         if key is not None:
             if key in self._inflight:  # the same send, still being written
                 stored, _ = await asyncio.shield(self._inflight[key].result)
                 return stored, None
             if key in self._recent:
-                stored = await self.store.messages.get(self._recent[key])
-                if stored is not None:
-                    return stored, None
+                first = await self.store.messages.get(self._recent[key])
+                if first is not None:
+                    return first, None
             self._inflight[key] = pending
         self._queue.append(pending)
         self._start_writers()
@@ -104,10 +98,11 @@ class GroupCommit:
         than MAX_WRITERS batches are in flight. A room is in one batch at a time, so its seqs,
         its writes and its announcements keep one order; other rooms need not wait for it."""
         while self._writers < MAX_WRITERS and self._queue:
-            batch, rest = [], []
+            batch: list[Pending] = []
+            rest: list[Pending] = []
             held = set(self._busy_rooms)  # a send left behind keeps its room's later ones behind
             for pending in self._queue:
-                room_id = pending.doc["roomId"]
+                room_id = pending.message.room_id
                 if room_id in held or len(batch) >= MAX_BATCH:
                     held.add(room_id)
                     rest.append(pending)
@@ -116,7 +111,7 @@ class GroupCommit:
             if not batch:
                 return
             self._queue = rest
-            rooms = {p.doc["roomId"] for p in batch}
+            rooms = {p.message.room_id for p in batch}
             self._busy_rooms |= rooms
             self._writers += 1
             # A clean context: the writer publishes for many connections, never as the first.
@@ -142,62 +137,50 @@ class GroupCommit:
         batch = await self._members_only(batch)
         by_room: dict[str, list[Pending]] = {}
         for pending in batch:
-            by_room.setdefault(pending.doc["roomId"], []).append(pending)
+            by_room.setdefault(pending.message.room_id, []).append(pending)
         now = now_ms()
         lasts = await asyncio.gather(
             *(self._reserve(room_id, sends, now) for room_id, sends in by_room.items())
         )
-        docs = []
-        for sends, last in zip(by_room.values(), lasts, strict=True):
-            if last is None:
-                for pending in sends:
-                    pending.result.set_exception(NotFound("Room not found"))
-                continue
-            # A new message's ver is its own change number, taken with its seq.
-            first_seq, first_ver = last[0] - len(sends) + 1, last[1] - len(sends) + 1
-            for i, pending in enumerate(sends):
-                pending.doc["seq"] = first_seq + i
-                pending.doc["ver"] = first_ver + i
-                pending.doc["createdAt"] = now
-                docs.append(pending)
+        placed = _number(by_room, lasts, now)
         # The senders' read pointers move with the insert, not after it: one round trip less.
-        pointers = _pointers(docs)
+        pointers = read_pointers(placed)
         refused, _ = await asyncio.gather(
-            self.store.messages.insert_many([p.doc for p in docs]),
-            self.store.members.advance_many("lastReadSeq", pointers),
+            self.store.messages.insert_many([p.message for p in placed]),
+            self.store.members.advance_many("read", pointers),
         )
         last_of = {
             room_id: last[0] if last else None for room_id, last in zip(by_room, lasts, strict=True)
         }
-        stored = await self._settle_duplicates(docs, refused, by_room, last_of)
+        stored = await settle_duplicates(self.store, placed, refused, by_room, last_of)
         if refused:
-            await self._pull_back_pointers(pointers, stored, [docs[i] for i in refused])
+            await pull_back_pointers(self.store, pointers, stored, [placed[i] for i in refused])
         MESSAGES_STORED.inc(len(stored))
         for pending in stored:  # in seq order per room: the order the room will see
             self._remember(pending)
-            view = message_view(pending.doc, pending.sender, [])
+            msg = pending.message
+            view = message_view(msg, pending.sender, [])
             await self.publisher.publish(
-                "new-message",
-                view,
-                Audience.room(pending.doc["roomId"]),
-                echo=False,
-                origin=pending.origin,
+                "new-message", view, Audience.room(msg.room_id), echo=False, origin=pending.origin
             )
-            pending.result.set_result((pending.doc, view))
+            pending.result.set_result((msg, view))
 
     async def _members_only(self, batch: list[Pending]) -> list[Pending]:
         """The sends whose sender is a member of the room; the others get their refusal."""
         pairs = list(
-            dict.fromkeys((p.doc["roomId"], p.doc["senderId"]) for p in batch if not p.member_known)
+            dict.fromkeys(
+                (p.message.room_id, p.message.sender_id) for p in batch if not p.member_known
+            )
         )
         members = await self.store.members.many(pairs) if pairs else {}
         allowed = []
         for pending in batch:
-            if pending.member_known or (pending.doc["roomId"], pending.doc["senderId"]) in members:
+            msg = pending.message
+            if pending.member_known or (msg.room_id, msg.sender_id) in members:
                 allowed.append(pending)
                 continue
             try:
-                await self.refuse(pending.doc["senderId"], pending.doc["roomId"])
+                await self.refuse(msg.sender_id, msg.room_id)
                 pending.result.set_exception(NotFound("Room not found"))
             except Exception as exc:
                 pending.result.set_exception(exc)
@@ -207,70 +190,36 @@ class GroupCommit:
         self, room_id: str, sends: list[Pending], now: int
     ) -> tuple[int, int] | None:
         newest = sends[-1]
-        summary = last_message_summary({**newest.doc, "seq": 0, "createdAt": now}, newest.sender)
+        newest.message.created_at = now
+        summary = last_message_summary(newest.message, newest.sender)
         del summary["seq"]  # the room's lastSeq is this message's seq
         return await self.store.rooms.reserve_seqs(room_id, len(sends), summary, now)
-
-    async def _settle_duplicates(
-        self,
-        docs: list[Pending],
-        refused: list[int],
-        by_room: dict[str, list[Pending]],
-        lasts: dict[str, int | None],
-    ) -> list[Pending]:
-        """Answer resends found at insert time with the stored message, and close the seq gaps
-        they left: the stored messages of that room move down, and the unused top is given
-        back (when another node has taken seqs since, the gap stays and is logged).
-
-        Vers are neither moved nor given back: the kept messages keep theirs (still unique and
-        in seq order) and the resends' leave a gap. A ver may already have been read by a sync
-        or taken by an edit since, and a ver handed out twice would hide a change from a
-        client holding it as its cursor; a skipped one costs nothing."""
-        if not refused:
-            return docs
-        duplicates = {id(docs[i]) for i in refused}
-        for i in refused:
-            pending = docs[i]
-            first = await self.store.messages.by_client_id(*pending.key)  # type: ignore[misc]
-            if first is None:
-                pending.result.set_exception(NotFound("Message not found"))
-            else:
-                pending.result.set_result((first, None))
-        stored = [p for p in docs if id(p) not in duplicates]
-        for room_id, sends in by_room.items():
-            last = lasts[room_id]
-            if last is None or not any(id(p) in duplicates for p in sends):
-                continue
-            kept = [p for p in sends if id(p) not in duplicates]
-            first_seq = last - len(sends) + 1
-            for seq, pending in enumerate(kept, start=first_seq):
-                if pending.doc["seq"] != seq:
-                    await self.store.messages.set_seq(pending.doc["_id"], seq)
-                    pending.doc["seq"] = seq
-            unused = len(sends) - len(kept)
-            if not await self.store.rooms.give_back_seqs(room_id, last, unused):
-                log.warning("room %s: %d seqs left unused after resends", room_id, unused)
-        return stored
-
-    async def _pull_back_pointers(
-        self, set_to: dict[tuple[str, str], int], stored: list[Pending], resends: list[Pending]
-    ) -> None:
-        """Resends moved their rooms' messages down: move the senders' pointers with them, to
-        their newest message (a resend's is the first one's seq), unless they moved since."""
-        newest = _pointers(stored)
-        for pending in resends:
-            if pending.result.done() and pending.result.exception() is None:
-                first, _ = pending.result.result()
-                key = (first["roomId"], first["senderId"])
-                newest[key] = max(newest.get(key, 0), first["seq"])
-        for key, seq in newest.items():
-            if key in set_to and seq < set_to[key]:
-                await self.store.members.pull_back("lastReadSeq", *key, set_to[key], seq)
 
     def _remember(self, pending: Pending) -> None:
         key = pending.key
         if key is None:
             return
-        self._recent[key] = pending.doc["_id"]
+        self._recent[key] = pending.message.id
         if len(self._recent) > RECENT_CLIENT_IDS:
             self._recent.popitem(last=False)
+
+
+def _number(
+    by_room: dict[str, list[Pending]], lasts: list[tuple[int, int] | None], now: int
+) -> list[Pending]:
+    """Give each send its seq and ver from its room's reservation (a new message's ver is its
+    own change number, taken with its seq); a room that is gone refuses its sends."""
+    placed = []
+    for sends, last in zip(by_room.values(), lasts, strict=True):
+        if last is None:
+            for pending in sends:
+                pending.result.set_exception(NotFound("Room not found"))
+            continue
+        first_seq, first_ver = last[0] - len(sends) + 1, last[1] - len(sends) + 1
+        for i, pending in enumerate(sends):
+            msg = pending.message
+            msg.seq = first_seq + i
+            msg.ver = first_ver + i
+            msg.created_at = now
+            placed.append(pending)
+    return placed

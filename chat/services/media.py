@@ -1,22 +1,25 @@
-"""Uploads: store a checked file, optionally as an image/file message; avatars; file cleanup."""
+"""Uploads: store a checked file, optionally as an image/file message; avatars; room media."""
 
 from __future__ import annotations
 
 import asyncio
-import logging
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from chat.domain import FILE_KINDS, Attachment, Thumbnail
 from chat.errors import NotFound, PayloadTooLarge, UnsupportedMediaType
 from chat.media.sniff import Detected, clean_name, detect
-from chat.media.storage import Storage, Stored
-from chat.media.thumbnail import Thumbnail, make_thumbnail
+from chat.media.storage import LocalStorage, Storage, Stored
+from chat.media.thumbnail import make_thumbnail
 from chat.services.access import Access
+from chat.services.attachment_files import AttachmentFiles
+from chat.services.message_views import present, present_one
 from chat.services.messages import MessageService
 from chat.services.presenters.messages import attachment_view
+from chat.services.users import UserService
 from chat.store import Store
 
-log = logging.getLogger("chat.media")
 Doc = dict[str, Any]
 MB = 1024 * 1024
 # Decoding a 25 Mpx image for its thumbnail takes ~100 MB and a core for a while: a few at a time,
@@ -39,17 +42,20 @@ class MediaService:
         self,
         store: Store,
         storage: Storage,
+        files: AttachmentFiles,
         access: Access,
         messages: MessageService,
+        users: UserService,
         limits: Limits,
     ):
         self.store = store
         self.storage = storage
+        self.files = files
         self.access = access
         self.messages = messages
+        self.users = users
         self.limits = limits
         self.thumbnailing = asyncio.Semaphore(THUMBNAILS_AT_ONCE)
-        messages.files_deleter = self.delete_attachments
 
     def _check(self, data: bytes, filename: str, declared: str | None) -> tuple[str, Detected]:
         name = clean_name(filename)
@@ -75,8 +81,8 @@ class MediaService:
             await self.access.writable(user_id, room_id)  # refuse before anything is stored
             if client_id is not None:
                 existing = await self.store.messages.by_client_id(user_id, client_id)
-                if existing is not None and existing.get("attachments"):
-                    view = await self.messages.view(existing)
+                if existing is not None and existing.attachments:
+                    view = await present_one(self.store, existing)
                     return view["attachments"][0], view, False
         name, detected = self._check(data, filename, declared)
         attachment = await self._store(data, name, detected)
@@ -84,21 +90,17 @@ class MediaService:
             return attachment_view(attachment), None, True
         try:
             message, created = await self.messages.send(
-                user_id,
-                room_id,
-                text,
-                client_id=client_id,
-                kind=detected.kind,
-                attachments=[attachment],
-            )
+                user_id, room_id, text,
+                client_id=client_id, kind=detected.kind, attachments=[attachment],
+            )  # fmt: skip
         except BaseException:
-            await self.delete_attachments([attachment])
+            await self.files.delete([attachment])
             raise
         if not created:  # the same clientId was stored meanwhile: keep that one's files only
-            await self.delete_attachments([attachment])
+            await self.files.delete([attachment])
         return message["attachments"][0] if message["attachments"] else {}, message, created
 
-    async def _store(self, data: bytes, name: str, detected: Detected) -> Doc:
+    async def _store(self, data: bytes, name: str, detected: Detected) -> Attachment:
         """Store the file, and for an image its thumbnail beside it through the same backend (made
         first: an image that cannot be decoded is refused before anything is stored)."""
         thumbnail = None
@@ -111,72 +113,55 @@ class MediaService:
             try:
                 saved = await self.storage.save(thumbnail.data, thumbnail.detected)
             except BaseException:
-                await self._delete_quietly(stored.key, stored.resource_type)
+                await self.files.delete_quietly(stored.key, stored.resource_type)
                 raise
-            attachment.update(_thumbnail(saved, thumbnail))
+            attachment.thumbnail = _thumbnail(saved, thumbnail.detected)
         return attachment
 
     async def set_avatar(
         self, user_id: str, data: bytes, filename: str, declared: str | None
     ) -> Doc:
+        """A new avatar (an image); the old one's file goes. Returns the user's own profile."""
         _, detected = self._check(data, filename, declared)
         if detected.kind != "image":
             raise UnsupportedMediaType("An avatar must be an image")
         stored = await self.storage.save(data, detected)
         old = await self.store.users.get(user_id)
-        user = await self.store.users.update(
-            user_id,
-            {
-                "avatarUrl": stored.url,
-                "avatarKey": stored.key,
-                "avatarResource": stored.resource_type,
-            },
+        user = await self.store.users.set_avatar(
+            user_id, stored.url, stored.key, stored.resource_type
         )
         if user is None:
-            await self._delete_quietly(stored.key, stored.resource_type)
+            await self.files.delete_quietly(stored.key, stored.resource_type)
             raise NotFound("User not found")
-        if old and old.get("avatarKey"):
-            await self._delete_quietly(old["avatarKey"], old.get("avatarResource", ""))
-        return user
+        if old is not None and old.avatar_key:
+            await self.files.delete_quietly(old.avatar_key, old.avatar_resource)
+        return await self.users.view(user, own=True)
 
-    async def delete_attachments(self, attachments: list[Doc]) -> None:
-        for item in attachments:
-            if item.get("key"):
-                await self._delete_quietly(item["key"], item.get("resourceType", ""))
-            if item.get("thumbnailKey"):
-                await self._delete_quietly(item["thumbnailKey"], item.get("thumbnailResource", ""))
-
-    async def delete_room_files(self, room_id: str) -> None:
-        for message in await self.store.messages.with_attachments(room_id):
-            await self.delete_attachments(message.get("attachments", []))
-
-    async def _delete_quietly(self, key: str, resource_type: str) -> None:
-        # A file that cannot be deleted must not undo the delete the user asked for: log it loudly.
-        try:
-            await self.storage.delete(key, resource_type)
-        except Exception:
-            log.exception("could not delete stored file %s", key)
+    def local_file(self, name: str) -> Path | None:
+        """Where a file this node stores locally is (served at /uploads/<name>); None when files
+        are not kept locally or the name is not one the local storage could have made."""
+        storage = self.storage
+        return storage.path_of(name) if isinstance(storage, LocalStorage) else None
 
     async def media(
         self, user_id: str, room_id: str, kind: str | None, before: int | None, limit: int
     ) -> tuple[list[Doc], bool]:
+        """The room's live image and file messages (or one of the two), newest page first."""
         await self.access.readable(user_id, room_id)
-        types = [kind] if kind else ["image", "file"]
-        docs, more = await self.store.messages.page(
-            room_id, before=before, limit=limit, types=types, live_only=True
-        )
-        return await self.messages.views(docs), more
+        messages, more = await self.store.messages.page(
+            room_id, before=before, limit=limit, kinds=[kind] if kind else FILE_KINDS,
+            live_only=True,
+        )  # fmt: skip
+        return await present(self.store, messages), more
 
     async def stats(self, user_id: str, room_id: str) -> Doc:
+        """How many live images and files the room holds, and their bytes."""
         await self.access.readable(user_id, room_id)
-        totals = {row["_id"]: row for row in await self.store.messages.attachment_totals(room_id)}
-        result = {
-            kind: {
-                "count": totals.get(kind, {}).get("count", 0),
-                "bytes": totals.get(kind, {}).get("bytes", 0) or 0,
-            }
-            for kind in ("image", "file")
-        }
+        totals = await self.store.messages.attachment_totals(room_id, FILE_KINDS)
+        result: dict[str, dict[str, int]] = {}
+        for kind in FILE_KINDS:
+            count, size = totals.get(kind, (0, 0))
+            result[kind] = {"count": count, "bytes": size}
         result["total"] = {
             "count": result["image"]["count"] + result["file"]["count"],
             "bytes": result["image"]["bytes"] + result["file"]["bytes"],
@@ -184,28 +169,19 @@ class MediaService:
         return result
 
 
-def _attachment(stored: Stored, name: str, detected: Detected, size: int) -> Doc:
-    doc: Doc = {
-        "url": stored.url,
-        "name": name,
-        "mimeType": detected.mime,
-        "size": size,
-        "key": stored.key,
-        "backend": stored.backend,
-        "resourceType": stored.resource_type,
-    }
-    if detected.width is not None:
-        doc["width"], doc["height"] = detected.width, detected.height
-    return doc
+def _attachment(stored: Stored, name: str, detected: Detected, size: int) -> Attachment:
+    return Attachment(
+        url=stored.url, name=name, mime_type=detected.mime, size=size, key=stored.key,
+        backend=stored.backend, resource_type=stored.resource_type,
+        width=detected.width, height=detected.height if detected.width is not None else None,
+    )  # fmt: skip
 
 
-def _thumbnail(stored: Stored, thumbnail: Thumbnail) -> Doc:
-    return {
-        "thumbnail": {
-            "url": stored.url,
-            "width": thumbnail.detected.width,
-            "height": thumbnail.detected.height,
-        },
-        "thumbnailKey": stored.key,
-        "thumbnailResource": stored.resource_type,
-    }
+def _thumbnail(stored: Stored, detected: Detected) -> Thumbnail:
+    return Thumbnail(
+        url=stored.url,
+        width=detected.width or 0,
+        height=detected.height or 0,
+        key=stored.key,
+        resource_type=stored.resource_type,
+    )

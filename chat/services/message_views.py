@@ -1,0 +1,29 @@
+"""Messages as the wire shows them, with their senders and reactions looked up for a whole page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chat.domain import Message, Reaction
+from chat.services.presenters.messages import message_view, reactions_view
+from chat.store import Store
+
+Doc = dict[str, Any]
+
+
+async def present(store: Store, messages: list[Message]) -> list[Doc]:
+    """The messages' views, two queries for the whole page (senders, reactions)."""
+    if not messages:
+        return []
+    senders = {u.id: u for u in await store.users.many(list({m.sender_id for m in messages}))}
+    by_message: dict[str, list[Reaction]] = {}
+    for row in await store.reactions.for_messages([m.id for m in messages]):
+        by_message.setdefault(row.message_id, []).append(row)
+    return [
+        message_view(m, senders.get(m.sender_id), reactions_view(by_message.get(m.id, [])))
+        for m in messages
+    ]
+
+
+async def present_one(store: Store, message: Message) -> Doc:
+    return (await present(store, [message]))[0]
