@@ -16,8 +16,7 @@ from typing import Any
 import aiohttp
 
 from chat.store.embedded import free_port
-from tests.conftest import PASSWORD
-from tests.realtime import User
+from tests.helpers import User, register
 
 ROOT = Path(__file__).resolve().parents[1]
 SECRET = "cluster-test-secret-" + "s" * 50
@@ -166,14 +165,7 @@ class Api:
         self.session = session
 
     async def user(self, node: Node, name: str) -> User:
-        email = f"{name.lower()}-{uuid.uuid4().hex[:8]}@example.com"
-        async with self.session.post(
-            node.url + "/api/auth/register",
-            json={"name": name, "email": email, "password": PASSWORD},
-        ) as resp:
-            body = await resp.json()
-            assert resp.status == 201, body
-        return User(body["user"]["id"], name, email, body["token"])
+        return await register(self.session, name, base=node.url)
 
     async def call(
         self, node: Node, method: str, path: str, user: User, **kw: Any

@@ -1,4 +1,8 @@
-"""Shared fixtures: one embedded database per run, a fresh database name per test, the real app."""
+"""Shared fixtures: one embedded database per run, a fresh database name per test, the real app,
+a database a test may stop and restart, and a REST client for server processes.
+
+Helpers (the user factory, ORIGIN, PASSWORD, bearer) live in tests/helpers.py: import them from
+there, never from this file."""
 
 from __future__ import annotations
 
@@ -9,16 +13,16 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
-from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from chat.app import create_app
 from chat.store.embedded import EmbeddedMongo
 from config.settings import Settings
-
-ORIGIN = "http://localhost:5173"
-PASSWORD = "correct horse battery"
+from tests.cluster import Api
+from tests.helpers import ORIGIN, RestartableMongo
+from tests.realtime import Chat
 
 
 @pytest.fixture(scope="session")
@@ -71,33 +75,21 @@ async def client(make_client: Callable[..., Any]) -> AsyncIterator[TestClient]:
     yield await make_client()
 
 
-def app_of(client: TestClient) -> web.Application:
-    return client.server.app
-
-
-async def register(
-    client: TestClient, name: str = "Ann", email: str | None = None, password: str = PASSWORD
-) -> dict[str, Any]:
-    """Register a user; returns the response body ({user, token})."""
-    email = email or f"{name.lower()}-{uuid.uuid4().hex[:6]}@example.com"
-    resp = await client.post(
-        "/api/auth/register", json={"name": name, "email": email, "password": password}
-    )
-    assert resp.status == 201, await resp.text()
-    return await resp.json()
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
+@pytest.fixture
+def restartable_mongo(tmp_path: Path) -> Iterator[RestartableMongo]:
+    """A database of the test's own, on disk and started, that the test may kill or stop and
+    `await restart()` on the same port; stopped at the end whatever happened."""
+    database = RestartableMongo(tmp_path / "db")
+    database.start()
+    yield database
+    database.stop()
 
 
 @pytest.fixture
 async def chat(
     aiohttp_server: Callable[..., Any], aiohttp_client: Callable[..., Any], settings: Settings
-):
+) -> AsyncIterator[Chat]:
     """The real app served on a loopback port, with a REST client and socket helpers."""
-    from tests.realtime import Chat
-
     server = await aiohttp_server(create_app(settings))
     rest = await aiohttp_client(server)
     harness = Chat(server, rest)
@@ -120,7 +112,14 @@ class Captured(logging.Handler):
 
 
 @pytest.fixture
-def captured():
+async def api() -> AsyncIterator[Api]:
+    """REST calls to server processes (tests.cluster.Node), as a mobile client makes them."""
+    async with aiohttp.ClientSession() as session:
+        yield Api(session)
+
+
+@pytest.fixture
+def captured() -> Iterator[Captured]:
     handler, root = Captured(), logging.getLogger()
     level = root.level
     root.setLevel(logging.INFO)

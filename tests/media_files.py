@@ -1,4 +1,5 @@
-"""Real files made in the tests: images by Pillow, a small PDF, and hostile ones."""
+"""Real files made in the tests (images by Pillow, a small PDF, hostile ones), the upload form,
+and what the local uploads folder holds."""
 
 from __future__ import annotations
 
@@ -6,7 +7,10 @@ import io
 import struct
 import zlib
 
+import aiohttp
 from PIL import Image
+
+from config.settings import Settings
 
 
 def image(fmt: str, size: tuple[int, int] = (32, 24)) -> bytes:
@@ -39,3 +43,20 @@ def png_bomb(width: int = 100_000, height: int = 100_000) -> bytes:
         + chunk(b"IDAT", zlib.compress(b"\x00" * 64))
         + chunk(b"IEND", b"")
     )
+
+
+def form(
+    data: bytes, filename: str, content_type: str | None = None, **fields: str
+) -> aiohttp.FormData:
+    payload = aiohttp.FormData()
+    for key, value in fields.items():
+        payload.add_field(key, value)
+    payload.add_field(
+        "file", data, filename=filename, content_type=content_type or "application/octet-stream"
+    )
+    return payload
+
+
+def stored_files(settings: Settings) -> list[str]:
+    root = settings.uploads_path
+    return sorted(p.name for p in root.iterdir()) if root.exists() else []

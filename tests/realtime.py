@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,19 +11,7 @@ from typing import Any
 import socketio
 from aiohttp.test_utils import TestClient, TestServer
 
-from tests.conftest import ORIGIN, PASSWORD, bearer
-
-
-@dataclass
-class User:
-    id: str
-    name: str
-    email: str
-    token: str
-
-    @property
-    def auth(self) -> dict[str, str]:
-        return bearer(self.token)
+from tests.helpers import ORIGIN, User, register
 
 
 @dataclass
@@ -114,14 +101,10 @@ class Chat:
         return f"http://{self.server.host}:{self.server.port}"
 
     async def user(self, name: str = "User") -> User:
-        email = f"{name.lower()}-{uuid.uuid4().hex[:8]}@example.com"
-        resp = await self.rest.post(
-            "/api/auth/register", json={"name": name, "email": email, "password": PASSWORD}
-        )
-        assert resp.status == 201, await resp.text()
-        body = await resp.json()
+        """A registered user; the REST client keeps no cookie, so each call says who it is."""
+        user = await register(self.rest, name)
         self.rest.session.cookie_jar.clear()
-        return User(body["user"]["id"], name, email, body["token"])
+        return user
 
     async def api(self, method: str, path: str, user: User, **kw: Any) -> tuple[int, Any]:
         resp = await self.rest.request(method, path, headers=user.auth, **kw)

@@ -9,7 +9,7 @@ import time
 import jwt
 import pytest
 
-from tests.conftest import ORIGIN, PASSWORD, bearer, register
+from tests.helpers import ORIGIN, PASSWORD, bearer, register
 
 
 async def test_register_login_me_with_cookie(client):
@@ -197,15 +197,15 @@ def _forge(claims: dict, header: dict | None = None, key: str = "") -> str:
 
 
 async def test_bad_tokens_are_refused(client, settings):
-    body = await register(client)
+    ann = await register(client)
     client.session.cookie_jar.clear()
-    good = jwt.decode(body["token"], options={"verify_signature": False})
+    good = jwt.decode(ann.token, options={"verify_signature": False})
     expired = jwt.encode(
         {**good, "exp": int(time.time()) - 10}, settings.jwt_secret, algorithm="HS256"
     )
     wrong_key = jwt.encode(good, "another-secret-" + "y" * 60, algorithm="HS256")
     tampered_payload = {**good, "sub": "0" * 24}
-    head, _, sig = body["token"].split(".")
+    head, _, sig = ann.token.split(".")
     tampered = ".".join(
         [
             head,
@@ -232,12 +232,12 @@ async def test_bad_tokens_are_refused(client, settings):
         resp = await client.get("/api/auth/me", headers=headers)
         assert resp.status == 401, name
         assert (await resp.json())["error"]["code"] == "UNAUTHORIZED", name
-    assert (await client.get("/api/auth/me", headers=bearer(body["token"]))).status == 200
+    assert (await client.get("/api/auth/me", headers=bearer(ann.token))).status == 200
 
 
 async def test_logout_revokes_the_session_everywhere(client):
-    body = await register(client)
-    token = body["token"]
+    ann = await register(client)
+    token = ann.token
     resp = await client.post("/api/auth/logout", headers={**bearer(token)})
     assert resp.status == 200
     assert await resp.json() == {"message": "Logged out"}
@@ -246,19 +246,19 @@ async def test_logout_revokes_the_session_everywhere(client):
 
 
 async def test_refresh_extends_the_same_session(client):
-    body = await register(client)
-    resp = await client.post("/api/auth/refresh", headers=bearer(body["token"]))
+    ann = await register(client)
+    resp = await client.post("/api/auth/refresh", headers=bearer(ann.token))
     assert resp.status == 200
     fresh = (await resp.json())["token"]
-    old, new = (jwt.decode(t, options={"verify_signature": False}) for t in (body["token"], fresh))
+    old, new = (jwt.decode(t, options={"verify_signature": False}) for t in (ann.token, fresh))
     assert new["sid"] == old["sid"] and new["exp"] >= old["exp"]
     await client.post("/api/auth/logout", headers=bearer(fresh))
     # One session: logging out with the fresh token revokes the old one too.
-    assert (await client.get("/api/auth/me", headers=bearer(body["token"]))).status == 401
+    assert (await client.get("/api/auth/me", headers=bearer(ann.token))).status == 401
 
 
 async def test_password_change_revokes_other_sessions(client):
-    body = await register(client, email="pw@example.com")
+    ann = await register(client, email="pw@example.com")
     other = await client.post(
         "/api/auth/login", json={"email": "pw@example.com", "password": PASSWORD}
     )
@@ -267,17 +267,17 @@ async def test_password_change_revokes_other_sessions(client):
     wrong = await client.put(
         "/api/auth/password",
         json={"currentPassword": "not-it-at-all", "newPassword": "brand new pass"},
-        headers=bearer(body["token"]),
+        headers=bearer(ann.token),
     )
     assert wrong.status == 401
     resp = await client.put(
         "/api/auth/password",
         json={"currentPassword": PASSWORD, "newPassword": "brand new pass"},
-        headers=bearer(body["token"]),
+        headers=bearer(ann.token),
     )
     assert resp.status == 200
     assert (await client.get("/api/auth/me", headers=bearer(other_token))).status == 401
-    assert (await client.get("/api/auth/me", headers=bearer(body["token"]))).status == 200
+    assert (await client.get("/api/auth/me", headers=bearer(ann.token))).status == 200
     old = await client.post(
         "/api/auth/login", json={"email": "pw@example.com", "password": PASSWORD}
     )

@@ -6,14 +6,13 @@ import asyncio
 import dataclasses
 import shutil
 
-import aiohttp
 import pytest
 
 from chat.app import create_app
 from chat.store.embedded import EmbeddedMongo
 from tests.cluster import Api, Node, RedisServer, node_env
+from tests.helpers import all_history
 from tests.realtime import Chat, Peer, open_peer
-from tests.test_reliability import _all_history
 
 
 async def _pair(chat: Chat, kind: str = "public"):
@@ -56,7 +55,7 @@ async def test_everything_missed_is_caught_up_in_one_round_trip(chat):
     old = [await _send(a, room["id"], f"old {i}") for i in range(4)]
     await b.wait_for("new-message", lambda m: m["seq"] == 4)
     # Bob's client: the room's history, and its cursor the newest ver it holds.
-    state = {m["id"]: m for m in await _all_history(chat, room["id"], bob)}
+    state = {m["id"]: m for m in await all_history(chat.api, room["id"], bob)}
     cursor = max(m["ver"] for m in state.values())
     _, body = await chat.api("GET", f"/api/rooms/{room['id']}", bob)
     assert cursor == body["room"]["lastVer"] == 4
@@ -94,7 +93,7 @@ async def test_everything_missed_is_caught_up_in_one_round_trip(chat):
 
     for message in entry["messages"]:
         state[message["id"]] = message
-    fresh = await _all_history(chat, room["id"], bob)
+    fresh = await all_history(chat.api, room["id"], bob)
     assert sorted(state.values(), key=lambda m: m["seq"]) == fresh
     assert fresh[0]["text"] == "old 0, fixed" and fresh[0]["editedAt"]
     assert fresh[1]["deletedAt"] and fresh[1]["text"] == ""
@@ -238,7 +237,9 @@ async def test_cursors_still_work_after_a_server_restart(aiohttp_server, aiohttp
 
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server is not installed")
-async def test_two_nodes_changing_one_room_hand_out_each_ver_once(mongo: EmbeddedMongo, tmp_path):
+async def test_two_nodes_changing_one_room_hand_out_each_ver_once(
+    mongo: EmbeddedMongo, tmp_path, api: Api
+):
     redis = RedisServer(tmp_path)
     redis.start()
     env = node_env(mongo.uri, redis.url, tmp_path)
@@ -247,55 +248,53 @@ async def test_two_nodes_changing_one_room_hand_out_each_ver_once(mongo: Embedde
     try:
         for node in nodes:
             node.start()
-        async with aiohttp.ClientSession() as session:
-            api = Api(session)
-            users = [await api.user(nodes[0], f"U{i}") for i in range(4)]
-            _, body = await api.call(nodes[0], "POST", "/api/rooms", users[0], json={"name": "x"})
-            room = body["room"]
-            for user in users[1:]:
-                await api.call(nodes[1], "POST", f"/api/rooms/{room['id']}/join", user, json={})
-            for i, user in enumerate(users):
-                peers.append(await open_peer(nodes[i % 2].url, user))
-            seeds = [await _send(peers[0], room["id"], f"seed {i}") for i in range(4)]
+        users = [await api.user(nodes[0], f"U{i}") for i in range(4)]
+        _, body = await api.call(nodes[0], "POST", "/api/rooms", users[0], json={"name": "x"})
+        room = body["room"]
+        for user in users[1:]:
+            await api.call(nodes[1], "POST", f"/api/rooms/{room['id']}/join", user, json={})
+        for i, user in enumerate(users):
+            peers.append(await open_peer(nodes[i % 2].url, user))
+        seeds = [await _send(peers[0], room["id"], f"seed {i}") for i in range(4)]
 
-            async def changes(i: int, peer: Peer) -> list[int]:
-                """Sends, edits of its own seed and reactions, all at once; the vers it saw."""
-                vers = []
-                calls = [peer.call("send-message", {"roomId": room["id"], "text": f"{i}:{n}"})
-                         for n in range(10)]  # fmt: skip
-                for target in seeds:
-                    calls.append(peer.call("react-message", {"messageId": target["id"],
-                                                             "emoji": "👍"}))  # fmt: skip
-                if i == 0:
-                    calls += [peer.call("edit-message", {"messageId": s["id"], "text": "e"})
-                              for s in seeds]  # fmt: skip
-                for ack in await asyncio.gather(*calls):
-                    assert ack["ok"], ack
-                    if "message" in ack:
-                        vers.append(ack["message"]["ver"])
-                return vers
+        async def changes(i: int, peer: Peer) -> list[int]:
+            """Sends, edits of its own seed and reactions, all at once; the vers it saw."""
+            vers = []
+            calls = [peer.call("send-message", {"roomId": room["id"], "text": f"{i}:{n}"})
+                     for n in range(10)]  # fmt: skip
+            for target in seeds:
+                calls.append(peer.call("react-message", {"messageId": target["id"],
+                                                         "emoji": "👍"}))  # fmt: skip
+            if i == 0:
+                calls += [peer.call("edit-message", {"messageId": s["id"], "text": "e"})
+                          for s in seeds]  # fmt: skip
+            for ack in await asyncio.gather(*calls):
+                assert ack["ok"], ack
+                if "message" in ack:
+                    vers.append(ack["message"]["ver"])
+            return vers
 
-            seen = await asyncio.gather(*(changes(i, p) for i, p in enumerate(peers)))
-            acked = [v for vers in seen for v in vers]
-            reactions = len(peers) * len(seeds)
-            total = len(seeds) + len(acked) + reactions
-            # Every reaction event carries its ver: with the acks, each ver 5..total exactly once.
-            listener = peers[1]
-            for _ in range(200):
-                if len(listener.got("reaction-updated")) == reactions:
-                    break
-                await asyncio.sleep(0.05)
-            heard = [e["ver"] for e in listener.got("reaction-updated")]
-            assert sorted(acked + heard) == list(range(len(seeds) + 1, total + 1))
-            _, body = await api.call(nodes[1], "GET", f"/api/rooms/{room['id']}", users[1])
-            assert body["room"]["lastVer"] == total
-            # Syncing from 0 on either node: every message once, vers strictly increasing.
-            for node_peer in (peers[0], peers[1]):
-                state: dict[str, dict] = {}
-                await _catch_up(node_peer, {room["id"]: 0}, state)
-                vers = sorted(m["ver"] for m in state.values())
-                assert len(set(vers)) == len(vers) == len(seeds) + len(peers) * 10
-                assert vers[-1] == total
+        seen = await asyncio.gather(*(changes(i, p) for i, p in enumerate(peers)))
+        acked = [v for vers in seen for v in vers]
+        reactions = len(peers) * len(seeds)
+        total = len(seeds) + len(acked) + reactions
+        # Every reaction event carries its ver: with the acks, each ver 5..total exactly once.
+        listener = peers[1]
+        for _ in range(200):
+            if len(listener.got("reaction-updated")) == reactions:
+                break
+            await asyncio.sleep(0.05)
+        heard = [e["ver"] for e in listener.got("reaction-updated")]
+        assert sorted(acked + heard) == list(range(len(seeds) + 1, total + 1))
+        _, body = await api.call(nodes[1], "GET", f"/api/rooms/{room['id']}", users[1])
+        assert body["room"]["lastVer"] == total
+        # Syncing from 0 on either node: every message once, vers strictly increasing.
+        for node_peer in (peers[0], peers[1]):
+            state: dict[str, dict] = {}
+            await _catch_up(node_peer, {room["id"]: 0}, state)
+            vers = sorted(m["ver"] for m in state.values())
+            assert len(set(vers)) == len(vers) == len(seeds) + len(peers) * 10
+            assert vers[-1] == total
     finally:
         for peer in peers:
             await peer.close()

@@ -9,9 +9,8 @@ from PIL import Image
 
 from chat.app import create_app
 from tests.cloudinary_standin import StandIn
-from tests.media_files import PDF, image
+from tests.media_files import PDF, form, image
 from tests.realtime import Chat
-from tests.test_uploads import form
 
 MP4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00\x00\x00\x08free" + b"\x00" * 64
 

@@ -16,7 +16,7 @@ from limits import parse
 
 from chat.store.embedded import EmbeddedMongo
 from config.settings import load_settings
-from tests.conftest import PASSWORD, register
+from tests.helpers import PASSWORD, register
 from tests.realtime import Chat
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -158,8 +158,8 @@ async def test_failed_logins_are_limited_per_account_from_any_address(make_clien
     client = await make_client(
         trust_proxy=True, rate_limit_auth="100/minute", rate_limit_login_account="3/minute"
     )
-    ann = (await register(client, "Ann"))["user"]
-    bob = (await register(client, "Bob"))["user"]
+    ann = (await register(client, "Ann")).profile
+    bob = (await register(client, "Bob")).profile
     ann_email = ann["email"]
     for n in range(3):  # three addresses, one wrong password each
         resp = await _login(client, ann_email.upper(), "wrong password!", f"10.0.0.{n}")
@@ -181,7 +181,7 @@ async def test_logins_are_limited_per_address(make_client):
     client = await make_client(
         trust_proxy=True, rate_limit_auth="4/minute", rate_limit_login_account="100/minute"
     )
-    email = (await register(client, "Ann"))["user"]["email"]  # one hit from 127.0.0.1
+    email = (await register(client, "Ann")).email  # one hit from 127.0.0.1
     for _ in range(4):
         assert (await _login(client, email, PASSWORD, "10.0.1.1")).status == 200
     assert (await _login(client, email, PASSWORD, "10.0.1.1")).status == 429

@@ -8,10 +8,10 @@ import dataclasses
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from chat.api.keys import SERVICES
-from chat.app import SOCKET_IO, create_app
+from chat.api.keys import SERVICES, SOCKET_IO
+from chat.app import create_app
+from tests.helpers import all_history
 from tests.realtime import Chat
-from tests.test_reliability import _all_history
 
 
 async def _room_of(chat: Chat, count: int):
@@ -38,7 +38,7 @@ async def test_hundred_sends_from_ten_sockets_take_seqs_one_to_hundred(chat):
     )
     assert all(a["ok"] for a in acks)
     assert sorted(a["message"]["seq"] for a in acks) == list(range(1, 101))
-    history = await _all_history(chat, room["id"], users[0])
+    history = await all_history(chat.api, room["id"], users[0])
     assert [m["seq"] for m in history] == list(range(1, 101))
     for i in range(10):  # each socket's messages in its own send order
         assert [m["text"] for m in history if m["text"].startswith(f"{i}:")] == [
@@ -69,7 +69,7 @@ async def test_resends_mixed_in_take_no_seq(chat):
     originals = {a["message"]["clientId"]: a["message"]["id"] for a in first}
     for ack in again[:20]:
         assert ack["message"]["id"] == originals[ack["message"]["clientId"]]
-    history = await _all_history(chat, room["id"], users[0])
+    history = await all_history(chat.api, room["id"], users[0])
     assert [m["seq"] for m in history] == list(range(1, 26))
     assert len({m["clientId"] for m in history}) == 25
 
@@ -96,14 +96,14 @@ async def test_resend_to_a_node_that_never_saw_it_leaves_no_gap(
             )
             assert acks[0]["message"]["id"] == ack["message"]["id"]
             assert acks[0]["message"]["seq"] == 1
-        history = await _all_history(chat, room["id"], users[0])
+        history = await all_history(chat.api, room["id"], users[0])
         assert [m["seq"] for m in history] == list(range(1, 11))
         _, body = await chat.api("GET", f"/api/rooms/{room['id']}", users[0])
         assert body["room"]["lastSeq"] == 10
         fresh = await _send(peers[1], room, "after")
         assert fresh["message"]["seq"] == 11
         # Sending marked each sender's room read up to their newest message, renumbered or not.
-        history = await _all_history(chat, room["id"], users[0])
+        history = await all_history(chat.api, room["id"], users[0])
         for user in users:
             newest = max(m["seq"] for m in history if m["sender"]["id"] == user.id)
             _, mine = await chat.api("GET", "/api/rooms/mine", user)
@@ -200,5 +200,5 @@ async def test_a_kicked_members_open_socket_cannot_send(chat):
     await m.wait_for("member-left")
     refused = await _send(m, room, "after")
     assert refused["ok"] is False and refused["error"]["code"] == "FORBIDDEN"
-    history = await _all_history(chat, room["id"], owner)
+    history = await all_history(chat.api, room["id"], owner)
     assert [msg["text"] for msg in history] == ["before"]

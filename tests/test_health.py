@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import time
 
 from chat.app import create_app
-from chat.store.embedded import EmbeddedMongo
+from tests.helpers import RestartableMongo, eventually
 
 
 async def test_health_ok(client):
@@ -19,32 +18,27 @@ async def test_health_ok(client):
     assert (await client.get("/api/health")).status == 200
 
 
-async def test_health_follows_the_database_process(aiohttp_client, settings, tmp_path):
-    first = EmbeddedMongo(tmp_path / "db")
-    # The same port again later: the app is never restarted and must find its database by itself.
-    second = EmbeddedMongo(tmp_path / "db", port=first.port)
-    first.start()
-    try:
-        client = await aiohttp_client(
-            create_app(dataclasses.replace(settings, mongodb_uri=first.uri))
-        )
-        assert (await client.get("/health")).status == 200
+async def test_health_follows_the_database_process(
+    aiohttp_client, settings, restartable_mongo: RestartableMongo
+):
+    # Restarted on the same port: the app is never restarted and must find its database itself.
+    database = restartable_mongo
+    client = await aiohttp_client(
+        create_app(dataclasses.replace(settings, mongodb_uri=database.uri))
+    )
+    assert (await client.get("/health")).status == 200
 
-        first.stop()
-        started = time.monotonic()
-        resp = await client.get("/health")
-        assert time.monotonic() - started < 3
-        assert resp.status == 503
-        body = await resp.json()
-        assert (body["status"], body["database"]) == ("degraded", "disconnected")
+    database.stop()
+    started = time.monotonic()
+    resp = await client.get("/health")
+    assert time.monotonic() - started < 3
+    assert resp.status == 503
+    body = await resp.json()
+    assert (body["status"], body["database"]) == ("degraded", "disconnected")
 
-        await asyncio.to_thread(second.start)
-        deadline = time.monotonic() + 15
-        status = 503
-        while time.monotonic() < deadline and status != 200:
-            status = (await client.get("/health")).status
-            await asyncio.sleep(0.2)
-        assert status == 200
-    finally:
-        first.stop()
-        second.stop()
+    await database.restart()
+
+    async def status() -> int:
+        return (await client.get("/health")).status
+
+    assert await eventually(status, lambda code: code == 200) == 200

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.conftest import ORIGIN, bearer, register
+from tests.helpers import ORIGIN, bearer, register
 
 
 async def test_security_headers_on_success_and_error(client):
@@ -71,7 +71,7 @@ async def test_auth_rate_limit(make_client):
 
 async def test_api_rate_limit(make_client):
     client = await make_client(rate_limit_api="4/minute")
-    token = (await register(client))["token"]
+    token = (await register(client)).token
     statuses = [(await client.get("/api/auth/me", headers=bearer(token))).status for _ in range(5)]
     assert statuses == [200, 200, 200, 200, 429]
 

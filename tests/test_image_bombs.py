@@ -8,8 +8,7 @@ import time
 from PIL import Image
 
 from chat.media.sniff import MAX_FRAMES, MAX_PIXELS, MAX_TOTAL_PIXELS
-from tests.media_files import png_bomb
-from tests.test_uploads import form
+from tests.media_files import form, png_bomb
 
 
 def animated_gif(size: tuple[int, int], frames: int) -> bytes:

@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 
 FAMILY = "\U0001f468\u200d\U0001f469\u200d\U0001f467"  # 👨‍👩‍👧: two ZWJs inside one emoji
 FLAG = "\U0001f3f4\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f"  # Scotland: tags

@@ -6,13 +6,12 @@ import asyncio
 import shutil
 import time
 
-import aiohttp
 import pytest
 
 from chat.store.embedded import EmbeddedMongo
 from tests.cluster import Api, Node, RedisServer, node_env
-from tests.conftest import PASSWORD
-from tests.realtime import User, open_peer
+from tests.helpers import PASSWORD, User
+from tests.realtime import open_peer
 
 pytestmark = [
     pytest.mark.slow,
@@ -46,12 +45,6 @@ def make_nodes(mongo: EmbeddedMongo, redis_server: RedisServer, tmp_path):
     yield make
     for node in started:
         node.stop()
-
-
-@pytest.fixture
-async def api():
-    async with aiohttp.ClientSession() as session:
-        yield Api(session)
 
 
 async def _room(api: Api, node: Node, owner: User, *members: User) -> dict:

@@ -14,20 +14,8 @@ import time
 import pytest
 
 from chat.app import create_app
-from chat.store.embedded import EmbeddedMongo
+from tests.helpers import RestartableMongo, all_history
 from tests.realtime import Chat
-
-
-async def _all_history(chat: Chat, room_id: str, user) -> list[dict]:
-    messages, after = [], 0
-    while True:
-        _, page = await chat.api(
-            "GET", f"/api/rooms/{room_id}/messages?after={after}&limit=100", user
-        )
-        messages += page["messages"]
-        if not page["hasMore"]:
-            return messages
-        after = page["messages"][-1]["seq"]
 
 
 @pytest.mark.slow
@@ -64,7 +52,7 @@ async def test_promise_one_order_per_room(aiohttp_server, aiohttp_client, settin
         assert all(ack["ok"] for ack in acks)
         for peer in ins:
             await peer.wait_for("new-message", lambda m: m["seq"] == 900, timeout=30)
-        history = await _all_history(chat, room["id"], owner)
+        history = await all_history(chat.api, room["id"], owner)
         order = [m["id"] for m in history]
         assert [m["seq"] for m in history] == list(range(1, 901))
         for peer in ins:
@@ -79,15 +67,13 @@ async def test_promise_one_order_per_room(aiohttp_server, aiohttp_client, settin
 
 @pytest.mark.slow
 async def test_promise_acked_messages_survive_a_database_kill(
-    aiohttp_server, aiohttp_client, settings, tmp_path
+    aiohttp_server, aiohttp_client, settings, restartable_mongo: RestartableMongo
 ):
-    first = EmbeddedMongo(tmp_path / "db")
-    second = EmbeddedMongo(tmp_path / "db", port=first.port)
-    first.start()
+    database = restartable_mongo
     server = await aiohttp_server(
         create_app(
             dataclasses.replace(
-                settings, mongodb_uri=first.uri, rate_limit_messages="100000/10seconds"
+                settings, mongodb_uri=database.uri, rate_limit_messages="100000/10seconds"
             )
         )
     )
@@ -103,10 +89,10 @@ async def test_promise_acked_messages_survive_a_database_kill(
 
         async def fault() -> None:
             await asyncio.sleep(1.0)
-            first.kill()  # SIGKILL in the middle of the stream
+            database.kill()  # SIGKILL in the middle of the stream
             health.append((await chat.rest.get("/health")).status)
             await asyncio.sleep(2.0)
-            await asyncio.to_thread(second.start)
+            await database.restart()
 
         faulty = asyncio.create_task(fault())
         started = time.monotonic()
@@ -137,7 +123,7 @@ async def test_promise_acked_messages_survive_a_database_kill(
             )
             assert ack["ok"], ack
             acked[client_id] = ack["message"]
-        stored = await _all_history(chat, room["id"], ann)
+        stored = await all_history(chat.api, room["id"], ann)
         by_client = {}
         for message in stored:
             assert message["clientId"] not in by_client, "duplicate"
@@ -151,5 +137,3 @@ async def test_promise_acked_messages_survive_a_database_kill(
         assert len(stored) == n
     finally:
         await chat.close()
-        first.stop()
-        second.stop()

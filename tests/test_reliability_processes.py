@@ -17,7 +17,7 @@ import socketio
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.cluster import Api, Node, node_env
+from tests.cluster import Node, node_env
 from tests.realtime import open_peer
 
 pytestmark = pytest.mark.slow
@@ -28,12 +28,6 @@ def rss_kb(pid: int) -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1])
     return 0
-
-
-@pytest.fixture
-async def api():
-    async with aiohttp.ClientSession() as session:
-        yield Api(session)
 
 
 @pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
@@ -250,7 +244,8 @@ async def test_promise_unauthenticated_handshakes_are_released(aiohttp_server, s
     import gc
     import tracemalloc
 
-    from chat.app import SOCKET_IO, create_app
+    from chat.api.keys import SOCKET_IO
+    from chat.app import create_app
 
     app = create_app(dataclasses.replace(settings, ping_interval=1, ping_timeout=1))
     server = await aiohttp_server(app)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 
 
 async def _gone(peer, within: float) -> float:

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from chat.app import create_app
-from tests.conftest import register
+from tests.helpers import register
 
 TRICKLE = 0.1  # seconds between bytes of a trickled request
 
@@ -55,7 +55,7 @@ async def test_a_body_shorter_than_its_content_length_is_answered_and_dropped(se
 
 async def test_an_upload_trickling_at_a_byte_at_a_time_is_cut_off(served, aiohttp_client):
     rest = await aiohttp_client(served)
-    token = (await register(rest))["token"]
+    token = (await register(rest)).token
     reader, writer = await asyncio.open_connection(served.host, served.port)
     boundary = "b0undary"
     writer.write(
@@ -120,7 +120,7 @@ async def test_a_bad_request_line_gets_contract_json(served):
 
 async def test_an_upload_aborted_midway_logs_no_error(served, aiohttp_client, captured):
     rest = await aiohttp_client(served)
-    token = (await register(rest))["token"]
+    token = (await register(rest)).token
     for _ in range(20):
         reader, writer = await asyncio.open_connection(served.host, served.port)
         writer.write(

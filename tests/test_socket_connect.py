@@ -7,7 +7,7 @@ import asyncio
 import pytest
 import socketio
 
-from tests.conftest import ORIGIN
+from tests.helpers import ORIGIN
 
 
 async def _refused(chat, **kw) -> dict:

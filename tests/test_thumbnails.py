@@ -8,8 +8,7 @@ import zlib
 
 from PIL import Image
 
-from tests.media_files import image
-from tests.test_uploads import form, stored_files
+from tests.media_files import form, image, stored_files
 
 
 async def _post(chat, user, data: bytes, name: str, **fields: str) -> tuple[int, dict]:

@@ -8,26 +8,8 @@ import aiohttp
 import pytest
 
 from chat.app import create_app
-from tests.media_files import ELF, HTML, PDF, SVG, image, png_bomb
+from tests.media_files import ELF, HTML, PDF, SVG, form, image, png_bomb, stored_files
 from tests.realtime import Chat
-
-
-def form(
-    data: bytes, filename: str, content_type: str | None = None, **fields: str
-) -> aiohttp.FormData:
-    payload = aiohttp.FormData()
-    for key, value in fields.items():
-        payload.add_field(key, value)
-    payload.add_field(
-        "file", data, filename=filename, content_type=content_type or "application/octet-stream"
-    )
-    return payload
-
-
-def stored_files(settings) -> list:
-    root = settings.uploads_path
-    return sorted(p.name for p in root.iterdir()) if root.exists() else []
-
 
 CASES = [
     ("PNG", "pic.png", "image/png", "image"),

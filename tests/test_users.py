@@ -4,21 +4,19 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import bearer, register
+from tests.helpers import bearer, register
 
 
 async def test_list_excludes_me_and_pages(client):
     me = await register(client, "Me")
     for name in ("Ada", "Bob", "Cid"):
         await register(client, name)
-    resp = await client.get("/api/users?limit=2&skip=0", headers=bearer(me["token"]))
+    resp = await client.get("/api/users?limit=2&skip=0", headers=bearer(me.token))
     body = await resp.json()
     assert body["total"] == 3
     assert [u["name"] for u in body["users"]] == ["Ada", "Bob"]
     assert "email" not in body["users"][0]
-    page2 = await (
-        await client.get("/api/users?limit=2&skip=2", headers=bearer(me["token"]))
-    ).json()
+    page2 = await (await client.get("/api/users?limit=2&skip=2", headers=bearer(me.token))).json()
     assert [u["name"] for u in page2["users"]] == ["Cid"]
 
 
@@ -27,7 +25,7 @@ async def test_list_excludes_me_and_pages(client):
 )
 async def test_list_refuses_bad_queries(client, qs):
     me = await register(client)
-    resp = await client.get(f"/api/users?{qs}", headers=bearer(me["token"]))
+    resp = await client.get(f"/api/users?{qs}", headers=bearer(me.token))
     assert resp.status == 400
     assert (await resp.json())["error"]["code"] == "VALIDATION_ERROR"
 
@@ -39,7 +37,7 @@ async def test_search_by_name_prefix_escapes_input(client):
     await register(client, "a.b(c", email="dots@example.com")
 
     async def search(q: str) -> list[str]:
-        resp = await client.get("/api/users/search", params={"q": q}, headers=bearer(me["token"]))
+        resp = await client.get("/api/users/search", params={"q": q}, headers=bearer(me.token))
         assert resp.status == 200
         return sorted(u["name"] for u in (await resp.json())["users"])
 
@@ -48,7 +46,7 @@ async def test_search_by_name_prefix_escapes_input(client):
     assert await search("a.b(") == ["a.b(c"]
     assert await search(".*") == []  # a pattern is matched literally, never run
     assert await search("lice") == []  # prefix only
-    resp = await client.get("/api/users/search", headers=bearer(me["token"]))
+    resp = await client.get("/api/users/search", headers=bearer(me.token))
     assert resp.status == 400
 
 
@@ -58,7 +56,7 @@ async def test_search_never_spells_out_an_email_and_matches_word_starts(client):
     await register(client, "Bob Marley", email="qx7@example.com")
 
     async def search(q: str) -> list[str]:
-        resp = await client.get("/api/users/search", params={"q": q}, headers=bearer(me["token"]))
+        resp = await client.get("/api/users/search", params={"q": q}, headers=bearer(me.token))
         assert resp.status == 200
         return sorted(u["name"] for u in (await resp.json())["users"])
 
@@ -75,11 +73,11 @@ async def test_search_never_spells_out_an_email_and_matches_word_starts(client):
 async def test_get_user_and_not_found(client):
     me = await register(client, "Me")
     other = await register(client, "Other")
-    resp = await client.get(f"/api/users/{other['user']['id']}", headers=bearer(me["token"]))
+    resp = await client.get(f"/api/users/{other.id}", headers=bearer(me.token))
     assert (await resp.json())["user"]["name"] == "Other"
     assert "email" not in (await resp.json())["user"]
     for bad in ("0" * 24, "nope", "%24gt"):
-        resp = await client.get(f"/api/users/{bad}", headers=bearer(me["token"]))
+        resp = await client.get(f"/api/users/{bad}", headers=bearer(me.token))
         assert resp.status == 404
 
 
@@ -88,18 +86,18 @@ async def test_update_me(client):
     resp = await client.patch(
         "/api/users/me",
         json={"name": "New Name", "bio": "hi", "status": "busy"},
-        headers=bearer(me["token"]),
+        headers=bearer(me.token),
     )
     assert resp.status == 200
     user = (await resp.json())["user"]
-    assert (user["name"], user["bio"], user["email"]) == ("New Name", "hi", me["user"]["email"])
+    assert (user["name"], user["bio"], user["email"]) == ("New Name", "hi", me.email)
     for bad in (
         {"email": "x@example.com"},
         {"status": "sleeping"},
         {"bio": "x" * 501},
         {"name": {"$set": 1}},
     ):
-        resp = await client.patch("/api/users/me", json=bad, headers=bearer(me["token"]))
+        resp = await client.patch("/api/users/me", json=bad, headers=bearer(me.token))
         assert resp.status == 400, bad
 
 
