@@ -9,9 +9,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterable
-from typing import Protocol
+from typing import Any, Protocol
 
 from chat.errors import ChatError
+from chat.kit.tasks import TaskSet
 from chat.services.access import Access
 from chat.services.batching import BatchLoader
 from chat.services.events import Audience, Publisher
@@ -22,6 +23,16 @@ log = logging.getLogger("chat.presence")
 
 
 class Ledger(Protocol):
+    shared: bool
+    """Whether other nodes record their connections here too (then a node that dies holding
+    some leaves them behind, and PresenceService reaps them)."""
+
+    async def start(self) -> None:
+        """Begin whatever keeps this node's entries alive (a heartbeat)."""
+
+    async def close(self) -> None:
+        """Stop it and let go of the connection, if any."""
+
     async def add(self, user_id: str, conn_id: str) -> bool:
         """Record a connection; True if the user now comes online (was neither online nor leaving)."""
 
@@ -46,6 +57,8 @@ class Ledger(Protocol):
 
 class LocalLedger:
     """Open connections per user, in this process."""
+
+    shared = False
 
     def __init__(self) -> None:
         self._conns: dict[str, set[str]] = {}
@@ -85,6 +98,12 @@ class LocalLedger:
     async def reap(self) -> list[str]:
         return []  # one node: nothing else can die
 
+    async def start(self) -> None:
+        pass  # nothing to keep alive
+
+    async def close(self) -> None:
+        pass
+
     async def hide(self, user_id: str, hidden: bool) -> None:
         if hidden:
             self._hidden.add(user_id)
@@ -111,6 +130,7 @@ class PresenceService:
         ledger: Ledger,
         access: Access,
         room_limit: int = 100,
+        reap_every: float = 7.5,
     ):
         self.store = store
         self.publisher = publisher
@@ -118,7 +138,9 @@ class PresenceService:
         self.ledger = ledger
         self.access = access
         self.room_limit = room_limit
-        self._timers: set[asyncio.Task] = set()
+        self.reap_every = reap_every
+        # Grace timers, and the reaper of a shared ledger.
+        self._tasks = TaskSet()
         # A reconnect storm asks these for thousands of users at once: batched, not per user.
         self._member_counts = BatchLoader(store.rooms.member_counts)
         self._members = BatchLoader(store.members.user_ids_by_room)
@@ -148,7 +170,7 @@ class PresenceService:
         return {u for ids in members.values() for u in ids} - {user_id}
 
     async def _announce(
-        self, event: str, payload: dict, user_id: str, peers: Iterable[str]
+        self, event: str, payload: dict[str, Any], user_id: str, peers: Iterable[str]
     ) -> None:
         audience = Audience(users=tuple(peers), watchers_of=(user_id,))
         await self.publisher.publish(event, payload, audience)
@@ -167,9 +189,7 @@ class PresenceService:
 
     async def disconnected(self, user_id: str, conn_id: str) -> None:
         if await self.ledger.remove(user_id, conn_id):
-            task = asyncio.create_task(self._after_grace(user_id))
-            self._timers.add(task)
-            task.add_done_callback(self._timers.discard)
+            self._tasks.spawn(self._after_grace(user_id))
 
     async def _after_grace(self, user_id: str) -> None:
         await asyncio.sleep(self.grace)
@@ -187,10 +207,15 @@ class PresenceService:
         payload = {"userId": user_id, "lastSeen": iso(now)}
         await self._announce("user-offline", payload, user_id, await self.peers(user_id))
 
-    async def reap_forever(self, every: float) -> None:
+    async def start(self) -> None:
+        """With a shared ledger, reap the connections of nodes that died every `reap_every` s."""
+        if self.ledger.shared:
+            self._tasks.spawn(self._reap_forever())
+
+    async def _reap_forever(self) -> None:
         """Announce offline the users whose connections all died with their node."""
         while True:
-            await asyncio.sleep(every)
+            await asyncio.sleep(self.reap_every)
             try:
                 for user_id in await self.ledger.reap():
                     await self.went_offline(user_id)
@@ -224,5 +249,4 @@ class PresenceService:
         return online[:limit], len(online)
 
     async def close(self) -> None:
-        for task in list(self._timers):
-            task.cancel()
+        await self._tasks.close()

@@ -11,12 +11,15 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from redis import asyncio as aioredis
 from redis.exceptions import RedisError
 
 from chat.errors import Unavailable
+from chat.kit.outage import OutageLog
+from chat.kit.tasks import TaskSet
 
 log = logging.getLogger("chat.presence")
 
@@ -92,10 +95,14 @@ return gone
 
 
 class RedisLedger:
+    """The presence ledger every node shares (chat.services.presence.Ledger)."""
+
+    shared = True
+
     def __init__(
         self, url: str, heartbeat_ttl: float, grace: float, prefix: str = "chat:presence:"
-    ):
-        self.redis = aioredis.Redis.from_url(
+    ) -> None:
+        self.redis: aioredis.Redis = aioredis.Redis.from_url(
             url, decode_responses=True, socket_timeout=2, socket_connect_timeout=2
         )
         self.node = uuid.uuid4().hex
@@ -112,35 +119,37 @@ class RedisLedger:
                 ("reap", _REAP),
             )
         }
-        self._failing = False
+        # Said once per outage, not on every call or beat.
+        self._outage = OutageLog(
+            log, "presence: Redis unreachable", "presence: Redis reachable again"
+        )
+        self._heartbeat = TaskSet()
 
     def _keys(self, user_id: str) -> list[str]:
         return [f"{self.p}conns:{user_id}", f"{self.p}leaving:{user_id}"]
 
-    async def _run(self, name: str, keys: list[str], args: list) -> object:
+    async def _run(self, name: str, keys: list[str], args: Sequence[str | int]) -> Any:
         try:
             result = await self._scripts[name](keys=keys, args=args)
         except (RedisError, OSError) as exc:
-            if not self._failing:
-                self._failing = True
-                log.error("presence: Redis unreachable: %s", exc)
+            self._outage.down(exc)
             raise Unavailable("Presence store unavailable") from None
-        if self._failing:
-            self._failing = False
-            log.warning("presence: Redis reachable again")
+        self._outage.up()
         return result
 
     async def beat(self) -> None:
         await self.redis.set(f"{self.p}node:{self.node}", "1", px=self.ttl_ms)
 
-    async def heartbeat_forever(self) -> None:
+    async def start(self) -> None:
+        """Keep this node's heartbeat key alive: its connections count only while it lives."""
+        self._heartbeat.spawn(self._heartbeat_forever())
+
+    async def _heartbeat_forever(self) -> None:
         while True:
             try:
                 await self.beat()
             except (RedisError, OSError) as exc:
-                if not self._failing:  # said once per outage, not every beat
-                    self._failing = True
-                    log.error("presence: Redis unreachable: %s", exc)
+                self._outage.down(exc)
             await asyncio.sleep(self.ttl_ms / 3000)
 
     async def add(self, user_id: str, conn_id: str) -> bool:
@@ -148,7 +157,7 @@ class RedisLedger:
         return bool(await self._run("add", keys, [conn_id, self.node, user_id, f"{self.p}node:"]))
 
     async def remove(self, user_id: str, conn_id: str) -> bool:
-        args = [conn_id, f"{self.p}node:", self.leaving_ms]
+        args: list[str | int] = [conn_id, f"{self.p}node:", self.leaving_ms]
         return bool(await self._run("remove", self._keys(user_id), args))
 
     async def settle(self, user_id: str) -> bool:
@@ -160,7 +169,7 @@ class RedisLedger:
             return set()
         args = [f"{self.p}conns:", f"{self.p}leaving:", f"{self.p}node:", *ids]
         try:
-            return set(await self._run("online", [], args))  # type: ignore[arg-type]
+            return set(await self._run("online", [], args))
         except Unavailable:
             return set()  # Redis away: nobody is shown online rather than every list failing
 
@@ -169,7 +178,7 @@ class RedisLedger:
             members = await self.redis.smembers(f"{self.p}users")
         except (RedisError, OSError):
             return set()
-        return await self.online(members)
+        return await self.online(str(m) for m in members)
 
     async def hide(self, user_id: str, hidden: bool) -> None:
         key = f"{self.p}hidden"
@@ -190,9 +199,10 @@ class RedisLedger:
 
     async def reap(self) -> list[str]:
         args = [f"{self.p}conns:", f"{self.p}leaving:", f"{self.p}node:"]
-        return list(await self._run("reap", [f"{self.p}users"], args))  # type: ignore[arg-type]
+        return list(await self._run("reap", [f"{self.p}users"], args))
 
     async def close(self) -> None:
+        await self._heartbeat.close()
         with contextlib.suppress(RedisError, OSError):
             await self.redis.delete(f"{self.p}node:{self.node}")
         await self.redis.aclose()
