@@ -11,6 +11,7 @@ from limits.aio.strategies import MovingWindowRateLimiter
 from limits.storage import storage_from_string
 
 from chat.errors import RateLimited
+from chat.kit.outage import OutageLog
 from chat.metrics import RATE_LIMITED
 
 log = logging.getLogger("chat.ratelimit")
@@ -23,7 +24,7 @@ class RateLimiter:
     (and the outage logged once): a dead Redis must not stop people from chatting.
     """
 
-    def __init__(self, rules: dict[str, str], redis_url: str = ""):
+    def __init__(self, rules: dict[str, str], redis_url: str = "") -> None:
         self._rules: dict[str, RateLimitItem] = {name: parse(text) for name, text in rules.items()}
         if redis_url:
             uri = "async+" + redis_url if not redis_url.startswith("async+") else redis_url
@@ -33,20 +34,22 @@ class RateLimiter:
         else:
             self._storage = storage_from_string("async+memory://")
         self._limiter = MovingWindowRateLimiter(self._storage)
-        self._failing = False
+        self._outage = OutageLog(
+            log,
+            "rate-limit storage unreachable; letting requests through",
+            "rate-limit storage reachable again",
+        )
 
     async def hit(self, rule: str, *keys: str) -> None:
         """Count one hit against `rule` for `keys`; raise RateLimited when over the limit."""
         item = self._rules[rule]
         try:
             if await self._limiter.hit(item, rule, *keys):
-                self._recovered()
+                self._outage.up()
                 return
             stats = await self._limiter.get_window_stats(item, rule, *keys)
         except Exception as exc:  # the storage's own errors: redis-py raises several types
-            if not self._failing:
-                self._failing = True
-                log.error("rate-limit storage unreachable; letting requests through: %s", exc)
+            self._outage.down(exc)
             return
         RATE_LIMITED.labels(rule).inc()
         raise RateLimited(math.ceil(stats.reset_time - time.time()))
@@ -60,14 +63,7 @@ class RateLimiter:
                 return
             stats = await self._limiter.get_window_stats(item, rule, *keys)
         except Exception as exc:  # as in hit(): an unreachable storage lets requests through
-            if not self._failing:
-                self._failing = True
-                log.error("rate-limit storage unreachable; letting requests through: %s", exc)
+            self._outage.down(exc)
             return
         RATE_LIMITED.labels(rule).inc()
         raise RateLimited(math.ceil(stats.reset_time - time.time()))
-
-    def _recovered(self) -> None:
-        if self._failing:
-            self._failing = False
-            log.warning("rate-limit storage reachable again")

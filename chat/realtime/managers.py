@@ -18,6 +18,7 @@ import socketio
 from engineio import packet as eio_packet
 from socketio import packet
 
+from chat.kit.outage import OutageLog
 from chat.metrics import DELIVERIES
 from chat.realtime import wire
 from chat.realtime.channel_index import IndexedRooms
@@ -145,23 +146,15 @@ class ChatRedisManager(socketio.AsyncRedisManager, ChatManager):
     second or two, so the cluster heals by itself when Redis returns.
     """
 
-    def __init__(self, url: str, channel: str = "chat"):
+    connected: bool  # python-socketio's: whether its Redis client is connected
+
+    def __init__(self, url: str, channel: str = "chat") -> None:
         super().__init__(url, channel=channel)
-        self.redis_down = False
-
-    def _outage(self, what: str, exc: Exception) -> None:
-        if not self.redis_down:
-            self.redis_down = True
-            log.error(
-                "Redis unreachable (%s): cross-node delivery paused; local delivery goes on: %s",
-                what,
-                exc,
-            )
-
-    def _recovered(self) -> None:
-        if self.redis_down:
-            self.redis_down = False
-            log.warning("Redis reachable again: cross-node delivery resumed")
+        self._delivery = OutageLog(
+            log,
+            "Redis unreachable: cross-node delivery paused; local delivery goes on",
+            "Redis reachable again: cross-node delivery resumed",
+        )
 
     async def _publish(self, data: Any) -> Any:
         for attempt in range(2):
@@ -169,12 +162,12 @@ class ChatRedisManager(socketio.AsyncRedisManager, ChatManager):
                 if not self.connected:
                     self._redis_connect()
                 result = await self.redis.publish(self.channel, self.json.dumps(data))
-                self._recovered()
+                self._delivery.up()
                 return result
             except Exception as exc:  # redis raises several unrelated types for "unreachable"
                 self.connected = False
                 if attempt == 1:
-                    self._outage("publish", exc)
+                    self._delivery.down(f"publishing: {exc}")
         return None
 
     async def _redis_listen_with_retries(self) -> Any:
@@ -184,13 +177,13 @@ class ChatRedisManager(socketio.AsyncRedisManager, ChatManager):
             pubsub = client.pubsub(ignore_subscribe_messages=True)
             try:
                 await pubsub.subscribe(self.channel)
-                self._recovered()
+                self._delivery.up()
                 async for message in pubsub.listen():
                     yield message
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                self._outage("listen", exc)
+                self._delivery.down(f"listening: {exc}")
                 await asyncio.sleep(1)
             finally:
                 try:

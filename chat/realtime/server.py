@@ -14,6 +14,7 @@ import socketio
 from socketio import packet
 
 from chat.errors import RateLimited, ValidationFailed
+from chat.kit.tasks import TaskSet
 from chat.metrics import EVENTS_SHED
 
 log = logging.getLogger("chat.realtime")
@@ -59,7 +60,7 @@ class ChatServer(socketio.AsyncServer):
         self.event_limit = event_limit
         self.event_wait = event_wait
         self._inboxes: dict[str, deque[tuple[float, int, Any, Any, Any]]] = {}
-        self._workers: set[asyncio.Task] = set()
+        self._workers = TaskSet()  # one per non-empty inbox
         self.refused_events = 0
         self._junk: dict[str, int] = {}  # malformed packets seen, per Engine.IO connection
         self.junk_packets = 0
@@ -68,9 +69,7 @@ class ChatServer(socketio.AsyncServer):
         inbox = self._inboxes.get(eio_sid)
         if inbox is None:
             inbox = self._inboxes[eio_sid] = deque()
-            worker = asyncio.ensure_future(self._drain_inbox(eio_sid, inbox))
-            self._workers.add(worker)
-            worker.add_done_callback(self._workers.discard)
+            self._workers.spawn(self._drain_inbox(eio_sid, inbox))
         return inbox
 
     async def _handle_connect(self, eio_sid: str, namespace: Any, data: Any) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from chat.kit.tasks import TaskSet
 from chat.ratelimit import RateLimiter
 from chat.services.access import Access
 from chat.services.events import Audience, Publisher
@@ -19,7 +20,7 @@ class TypingService:
         publisher: Publisher,
         timeout: float,
         limiter: RateLimiter | None = None,
-    ):
+    ) -> None:
         self.access = access
         self.publisher = publisher
         self.timeout = timeout
@@ -27,7 +28,7 @@ class TypingService:
         # (room, user) -> the timer that will announce them stopped, and the typist's name (a
         # send stops typing without knowing it). Present = typing.
         self._typing: dict[tuple[str, str], tuple[asyncio.TimerHandle, str]] = {}
-        self._tasks: set[asyncio.Task] = set()
+        self._tasks = TaskSet()  # announcements of typists who stopped by timing out
 
     async def start(self, user_id: str, name: str, room_id: str) -> None:
         await self.access.member_of(user_id, room_id)
@@ -61,9 +62,7 @@ class TypingService:
     def _expire(self, key: tuple[str, str], name: str) -> None:
         if self._typing.pop(key, None) is None:
             return
-        task = asyncio.ensure_future(self._announce(key[0], key[1], name, False))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._tasks.spawn(self._announce(key[0], key[1], name, False))
 
     async def _announce(self, room_id: str, user_id: str, name: str, typing: bool) -> None:
         payload = {"roomId": room_id, "userId": user_id, "name": name, "isTyping": typing}
@@ -72,9 +71,8 @@ class TypingService:
             "user-typing", payload, Audience(rooms=(room_id,), skip_users=(user_id,))
         )
 
-    def close(self) -> None:
+    async def close(self) -> None:
         for timer, _ in self._typing.values():
             timer.cancel()
         self._typing.clear()
-        for task in self._tasks:
-            task.cancel()
+        await self._tasks.close()
