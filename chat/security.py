@@ -1,4 +1,6 @@
-"""Password hashing (SHA-256 pre-hash, then bcrypt, off the event loop) and HS256 session tokens."""
+"""Password hashing (SHA-256 pre-hash, then bcrypt, off the event loop), HS256 session tokens,
+and what both doors (REST and Socket.IO) check the same way: where a request's session token is
+and whether its Origin is allowed."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ import base64
 import hashlib
 import secrets
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import bcrypt
@@ -83,3 +86,24 @@ class TokenCodec:
 def random_code(nbytes: int = 18) -> str:
     """A URL-safe random string of `nbytes` random bytes (18 bytes = 144 bits)."""
     return secrets.token_urlsafe(nbytes)
+
+
+def bearer(authorization: str | None) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header, or None."""
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    return None
+
+
+def session_token(auth_token: object, authorization: str | None, cookie: str | None) -> str | None:
+    """The one precedence for a session token: the Socket.IO handshake's `auth.token` (what mobile
+    and JS clients send; REST has none), then `Authorization: Bearer`, then the session cookie."""
+    if isinstance(auth_token, str) and auth_token:
+        return auth_token
+    return bearer(authorization) or cookie or None
+
+
+def origin_allowed(origin: str | None, own_origin: str, allowed: Iterable[str]) -> bool:
+    """An Origin is allowed when it is one of CLIENT_URL's, or this server's own."""
+    return origin is not None and (origin == own_origin or origin in allowed)

@@ -11,6 +11,7 @@ from marshmallow import Schema
 from chat.api.keys import PRINCIPAL, SERVICES, SETTINGS, USER_ID
 from chat.errors import PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 from chat.schemas import load
+from chat.security import bearer, session_token
 from chat.services.accounts import Principal
 
 MAX_JSON_BYTES = 64 * 1024
@@ -56,16 +57,13 @@ def query(request: web.Request, schema: Schema) -> dict[str, Any]:
 
 
 def bearer_token(request: web.Request) -> str | None:
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() == "bearer" and token.strip():
-        return token.strip()
-    return None
+    return bearer(request.headers.get("Authorization"))
 
 
 def request_token(request: web.Request) -> str | None:
-    """Authorization: Bearer first, then the session cookie."""
-    return bearer_token(request) or request.cookies.get(request.app[SETTINGS].cookie_name)
+    """The session token, with the socket handshake's precedence (chat.security.session_token)."""
+    cookie = request.cookies.get(request.app[SETTINGS].cookie_name)
+    return session_token(None, request.headers.get("Authorization"), cookie)
 
 
 async def principal(request: web.Request) -> Principal:

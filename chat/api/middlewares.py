@@ -25,6 +25,7 @@ from chat.errors import (
     UnsupportedMediaType,
     ValidationFailed,
 )
+from chat.security import origin_allowed
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 log = logging.getLogger("chat.http")
@@ -133,11 +134,6 @@ def _finish(request: web.Request, request_id: str, status: int, seconds: float) 
     record_request(request, status, seconds)
 
 
-def allowed_origin(request: web.Request, origin: str) -> bool:
-    own = f"{request.scheme}://{request.host}"
-    return origin == own or origin in request.app[SETTINGS].client_urls
-
-
 @web.middleware
 async def cookie_csrf(request: web.Request, handler: Handler) -> web.StreamResponse:
     """A state-changing request that rides on the cookie must come from an allowed Origin."""
@@ -148,7 +144,8 @@ async def cookie_csrf(request: web.Request, handler: Handler) -> web.StreamRespo
         and bearer_token(request) is None
     ):
         origin = request.headers.get("Origin", "")
-        if not origin or not allowed_origin(request, origin):
+        own = f"{request.scheme}://{request.host}"
+        if not origin_allowed(origin, own, request.app[SETTINGS].client_urls):
             raise Forbidden("Cross-site request refused: Origin not allowed")
     return await handler(request)
 
@@ -161,8 +158,11 @@ async def rate_limits(request: web.Request, handler: Handler) -> web.StreamRespo
         and path.startswith("/api/")
         and not path.startswith(UNLIMITED_PREFIXES)
     ):
-        rule = "auth" if path in AUTH_PATHS else "api"
-        await request.app[SERVICES].limiter.hit(rule, client_address(request))
+        throttle = request.app[SERVICES].throttle
+        if path in AUTH_PATHS:
+            await throttle.sign_in_attempt(client_address(request))
+        else:
+            await throttle.api_request(client_address(request))
     return await handler(request)
 
 
