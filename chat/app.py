@@ -1,4 +1,7 @@
-"""Composition root: create_app(settings) builds store, services, Socket.IO server and routes."""
+"""Composition root: `create_app(settings)` builds the app, and `Clients` opens and closes what
+it holds (the database, the presence ledger, the services, the Socket.IO namespace), one aiohttp
+cleanup context each, as aiohttp-demos `polls` does. aiohttp starts them in order before the
+first request and closes them in reverse after the last."""
 
 from __future__ import annotations
 
@@ -12,27 +15,15 @@ from aiohttp import web
 
 from chat.api import middlewares, protocol
 from chat.api.demo import add_demo_routes
-from chat.api.keys import SERVICES, SETTINGS, SOCKET_COUNTS, STARTED_AT
+from chat.api.keys import SERVICES, SETTINGS, SOCKET_COUNTS, SOCKET_IO, STARTED_AT
 from chat.api.routes import add_routes
 from chat.errors import Unavailable
-from chat.media.cloudinary_storage import CloudinaryStorage
-from chat.media.storage import LocalStorage, Storage
-from chat.ratelimit import RateLimiter
-from chat.realtime.managers import ChatManager, ChatRedisManager
+from chat.realtime.build import build_socket_server
 from chat.realtime.namespace import ChatNamespace
 from chat.realtime.publisher import SocketPublisher
 from chat.realtime.server import ChatServer
-from chat.security import PasswordHasher, TokenCodec
-from chat.services.access import Access
-from chat.services.accounts import AccountService
-from chat.services.catch_up import CatchUpService
-from chat.services.container import Services
-from chat.services.media import MB, Limits, MediaService
-from chat.services.messages import MessageService
-from chat.services.presence import Ledger, LocalLedger, PresenceService
-from chat.services.rooms import RoomService
-from chat.services.typing import TypingService
-from chat.services.users import UserService
+from chat.services.factory import build_limiter, build_services, build_storage
+from chat.services.presence import Ledger, LocalLedger
 from chat.store import Store
 from chat.store.presence_redis import RedisLedger
 from chat.tuning import settle_garbage_collector
@@ -40,92 +31,8 @@ from config.settings import Settings
 
 log = logging.getLogger("chat")
 
-SOCKET_IO = web.AppKey("socket_io", ChatServer)
-MAX_PACKET_BYTES = 1_000_000
 SHUTDOWN_DRAIN_SECONDS = 3
-
-
-def _origin_checker(settings: Settings):
-    allowed = frozenset(settings.client_urls)
-
-    def allowed_origin(origin: str | None, environ: dict) -> bool:
-        own = f"{environ.get('wsgi.url_scheme', 'http')}://{environ.get('HTTP_HOST', '')}"
-        return origin in allowed or origin == own
-
-    return allowed_origin
-
-
-def build_services(settings: Settings, sio: ChatServer) -> Services:
-    store = Store(settings.mongodb_uri, settings.mongodb_db, settings.db_timeout_ms)
-    publisher = SocketPublisher(sio)
-    limiter = RateLimiter(
-        {
-            "auth": settings.rate_limit_auth,
-            "login_account": settings.rate_limit_login_account,
-            "api": settings.rate_limit_api,
-            "messages": settings.rate_limit_messages,
-            "user_messages": settings.rate_limit_user_messages,
-            "edits": settings.rate_limit_edits,
-            "reactions": settings.rate_limit_reactions,
-            "typing": settings.rate_limit_typing,
-        },
-        redis_url=settings.redis_url,
-    )
-    ledger: Ledger = (
-        RedisLedger(
-            settings.redis_url, settings.presence_ttl_seconds, settings.presence_grace_seconds
-        )
-        if settings.redis_url
-        else LocalLedger()
-    )
-    access = Access(store)
-    presence = PresenceService(
-        store, publisher, settings.presence_grace_seconds, ledger, access,
-        room_limit=settings.presence_room_limit,
-    )  # fmt: skip
-    accounts = AccountService(
-        store,
-        PasswordHasher(settings.bcrypt_rounds),
-        TokenCodec(settings.jwt_secret, settings.jwt_expires_in),
-        publisher,
-    )
-    users = UserService(store, presence)
-    typing = TypingService(access, publisher, settings.typing_timeout, limiter)
-    rooms = RoomService(store, access, publisher, users)
-    messages = MessageService(store, access, publisher, limiter, typing)
-    media = MediaService(store, build_storage(settings), access, messages, Limits(
-        image_bytes=int(settings.max_image_mb * MB), file_bytes=int(settings.max_file_mb * MB)))  # fmt: skip
-    rooms.files_cleaner = media.delete_room_files
-    return Services(
-        store=store,
-        accounts=accounts,
-        users=users,
-        presence=presence,
-        rooms=rooms,
-        messages=messages,
-        catch_up=CatchUpService(store, access, messages, rooms),
-        typing=typing,
-        media=media,
-        limiter=limiter,
-    )
-
-
-def build_storage(settings: Settings) -> Storage:
-    """Cloudinary when it is configured, else the local uploads folder."""
-    if settings.cloudinary_url:
-        return CloudinaryStorage(settings.cloudinary_url)
-    return LocalStorage(settings.uploads_path)
-
-
-async def _indexes_until_done(store: Store) -> None:
-    """Create indexes; if the database is down at start-up, keep trying in the background."""
-    while True:
-        try:
-            await store.ensure_indexes()
-            return
-        except Unavailable:
-            log.error("database unreachable at start-up; will retry index creation in 5 s")
-            await asyncio.sleep(5)
+INDEX_RETRY_SECONDS = 5
 
 
 def create_app(settings: Settings) -> web.Application:
@@ -143,67 +50,110 @@ def create_app(settings: Settings) -> web.Application:
     protocol.install(app)
     app[SETTINGS] = settings
     app[STARTED_AT] = time.monotonic()
-
-    sio = ChatServer(
-        async_mode="aiohttp",
-        client_manager=ChatRedisManager(settings.redis_url)
-        if settings.redis_url
-        else ChatManager(),
-        cors_allowed_origins=_origin_checker(settings),
-        cors_credentials=True,
-        max_http_buffer_size=MAX_PACKET_BYTES,
-        # Events from one socket run one after another, in the order they were sent, from a
-        # bounded inbox (ChatServer) so the transport keeps reading meanwhile.
-        async_handlers=False,
-        event_limit=settings.socket_event_limit,
-        event_wait=settings.socket_event_wait,
-        logger=False,
-        engineio_logger=False,
-        ping_interval=settings.ping_interval,
-        ping_timeout=settings.ping_timeout,
+    app[SOCKET_IO] = sio = build_socket_server(settings)
+    clients = Clients(settings, sio)
+    app.cleanup_ctx.extend(
+        [clients.database, clients.presence_ledger, clients.services, clients.realtime]
     )
-    app[SOCKET_IO] = sio
-    services = build_services(settings, sio)
-    app[SERVICES] = services
-    namespace = ChatNamespace(services, settings)
-    sio.register_namespace(namespace)
-    app[SOCKET_COUNTS] = namespace.sockets_by_transport
+    app.on_startup.append(_settle_garbage_collector)  # after every client has started
+    app.on_shutdown.append(clients.goodbye)
+    _add_routes_with_cors(app, settings)
+    if settings.demo_client:
+        add_demo_routes(app)
+    sio.attach(app)
+    app.on_response_prepare.append(middlewares.security_headers)
+    return app
 
-    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
-        indexes = asyncio.create_task(_indexes_until_done(services.store))
-        background = [asyncio.create_task(sio.watch_queues(settings.socket_queue_limit))]
-        ledger = services.presence.ledger
-        if isinstance(ledger, RedisLedger):
-            background.append(asyncio.create_task(ledger.heartbeat_forever()))
-            reap_every = settings.presence_ttl_seconds / 2
-            background.append(asyncio.create_task(services.presence.reap_forever(reap_every)))
-        await asyncio.wait([indexes], timeout=settings.db_timeout_ms / 1000 + 1)
-        settle_garbage_collector()
+
+class Clients:
+    """What the app holds open, each built when the app starts and closed when it stops."""
+
+    store: Store
+    ledger: Ledger
+    namespace: ChatNamespace
+
+    def __init__(self, settings: Settings, sio: ChatServer) -> None:
+        self.settings = settings
+        self.sio = sio
+        self.publisher = SocketPublisher(sio)
+
+    async def database(self, app: web.Application) -> AsyncIterator[None]:
+        """MongoDB. Start-up waits for the indexes up to DB_TIMEOUT + 1 s; when the database is
+        down, they are created in the background once it is back."""
+        s = self.settings
+        self.store = Store(s.mongodb_uri, s.mongodb_db, s.db_timeout_ms)
+        indexes = asyncio.create_task(_indexes_until_done(self.store))
+        await asyncio.wait([indexes], timeout=s.db_timeout_ms / 1000 + 1)
         yield
         indexes.cancel()
-        for task in background:
-            task.cancel()
-        await namespace.close()
-        services.typing.close()
-        await services.presence.close()
-        if isinstance(ledger, RedisLedger):
-            await ledger.close()
-        await services.store.close()
+        await self.store.close()
 
-    app.cleanup_ctx.append(lifecycle)
+    async def presence_ledger(self, app: web.Application) -> AsyncIterator[None]:
+        """Who is connected: in this process, or in Redis shared by every node (REDIS_URL)."""
+        s = self.settings
+        self.ledger = (
+            RedisLedger(s.redis_url, s.presence_ttl_seconds, s.presence_grace_seconds)
+            if s.redis_url
+            else LocalLedger()
+        )
+        await self.ledger.start()
+        yield
+        await self.ledger.close()
 
-    async def goodbye(app: web.Application) -> None:
-        # aiohttp has stopped listening by now: finish in-flight events, then close every socket.
-        await namespace.drain(within=SHUTDOWN_DRAIN_SECONDS)
-        await sio.say_goodbye()
+    async def services(self, app: web.Application) -> AsyncIterator[None]:
+        """The services over the clients; the handlers find them at `app[SERVICES]`."""
+        services = build_services(
+            self.settings,
+            store=self.store,
+            ledger=self.ledger,
+            limiter=build_limiter(self.settings),
+            storage=build_storage(self.settings),
+            publisher=self.publisher,
+        )
+        app[SERVICES] = services
+        await services.start()
+        yield
+        await services.close()
 
-    app.on_shutdown.append(goodbye)
+    async def realtime(self, app: web.Application) -> AsyncIterator[None]:
+        """The Socket.IO namespace (registered before the first connection can arrive) and the
+        watch that drops clients who stopped reading."""
+        self.namespace = ChatNamespace(app[SERVICES], self.settings, self.publisher)
+        self.sio.register_namespace(self.namespace)
+        app[SOCKET_COUNTS] = self.namespace.sockets_by_transport
+        watch = asyncio.create_task(self.sio.watch_queues(self.settings.socket_queue_limit))
+        yield
+        watch.cancel()
+        await self.namespace.close()
 
-    routes = add_routes(app)
+    async def goodbye(self, app: web.Application) -> None:
+        """on_shutdown: aiohttp has stopped listening by now: finish in-flight events, then
+        close every socket."""
+        await self.namespace.drain(within=SHUTDOWN_DRAIN_SECONDS)
+        await self.sio.say_goodbye()
+
+
+async def _indexes_until_done(store: Store) -> None:
+    """Create indexes; if the database is down at start-up, keep trying in the background."""
+    while True:
+        try:
+            await store.ensure_indexes()
+            return
+        except Unavailable:
+            log.error("database unreachable at start-up; will retry index creation in 5 s")
+            await asyncio.sleep(INDEX_RETRY_SECONDS)
+
+
+async def _settle_garbage_collector(app: web.Application) -> None:
+    settle_garbage_collector()
+
+
+def _add_routes_with_cors(app: web.Application, settings: Settings) -> None:
+    """Every route, with CORS for CLIENT_URL's origins (credentials allowed, so never `*`)."""
     cors = aiohttp_cors.setup(
         app,
         defaults={
-            origin: aiohttp_cors.ResourceOptions(
+            origin: aiohttp_cors.ResourceOptions(  # type: ignore[no-untyped-call]
                 allow_credentials=True,
                 expose_headers=("Retry-After", "X-Request-Id"),
                 allow_headers=("Content-Type", "Authorization", "X-Request-Id"),
@@ -213,10 +163,5 @@ def create_app(settings: Settings) -> web.Application:
             for origin in settings.client_urls
         },
     )
-    for route in routes:
+    for route in add_routes(app):
         cors.add(route)
-    if settings.demo_client:
-        add_demo_routes(app)
-    sio.attach(app)
-    app.on_response_prepare.append(middlewares.security_headers)
-    return app

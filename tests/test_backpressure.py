@@ -9,7 +9,8 @@ import socket
 
 import pytest
 
-from chat.app import SOCKET_IO, create_app
+from chat.api.keys import SOCKET_IO
+from chat.app import create_app
 from tests.realtime import Chat
 
 

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 from socketio import packet
 
-from chat.app import SOCKET_IO, create_app
+from chat.api.keys import SOCKET_IO
+from chat.app import create_app
 from chat.realtime.channels import room_channel
 from chat.realtime.wire import HIGH_WATER
 from tests.realtime import Chat, Peer

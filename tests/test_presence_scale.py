@@ -16,8 +16,7 @@ import pytest
 from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from chat.api.keys import SERVICES
-from chat.app import SOCKET_IO
+from chat.api.keys import SERVICES, SOCKET_IO
 from config.settings import Settings
 
 ROOM_LIMIT = 3  # rooms above this many members are "big" here, as 100 is by default

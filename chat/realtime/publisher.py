@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
@@ -12,17 +13,27 @@ from chat.realtime.channels import presence_channel, room_channel, user_channel
 from chat.realtime.managers import NAMESPACE, SKIP_PREFIX, ChatManager
 from chat.services.events import Audience
 
-# The socket whose event is being handled, so `echo=False` can skip it. Unset for REST requests.
-origin_sid: ContextVar[str | None] = ContextVar("origin_sid", default=None)
+# The socket whose event is being handled, so `echo=False` can skip it. Set only through
+# SocketPublisher.acting_for (by the namespace's dispatch); unset for REST requests.
+_origin_sid: ContextVar[str | None] = ContextVar("origin_sid", default=None)
 
 
 class SocketPublisher:
-    def __init__(self, sio: socketio.AsyncServer):
+    def __init__(self, sio: socketio.AsyncServer) -> None:
         self.sio = sio
         self.manager: ChatManager = sio.manager
 
+    @contextmanager
+    def acting_for(self, sid: str) -> Iterator[None]:
+        """While a socket's event is handled: what services publish meanwhile is on its behalf."""
+        token = _origin_sid.set(sid)
+        try:
+            yield
+        finally:
+            _origin_sid.reset(token)
+
     def origin(self) -> str | None:
-        return origin_sid.get()
+        return _origin_sid.get()
 
     async def publish(
         self,
@@ -42,7 +53,7 @@ class SocketPublisher:
             return
         # Skip markers are resolved by the manager on each node, against its own sockets.
         skip: list[str] = [SKIP_PREFIX + user_channel(u) for u in audience.skip_users]
-        origin = origin or origin_sid.get()
+        origin = origin or _origin_sid.get()
         if not echo and origin is not None:
             skip.append(origin)
         # One emit for all channels: the manager encodes once and reaches each socket once.
