@@ -95,9 +95,9 @@ def _bool(name: str, text: str) -> bool:
     raise SettingsError(f"{name} must be true or false, not {text!r}")
 
 
-def _number(name: str, text: str, kind: type = int) -> float | int:
+def _number(name: str, text: str, kind: type[float] | type[int] = int) -> float | int:
     try:
-        value = kind(text)
+        value: float | int = kind(text)
     except ValueError:
         raise SettingsError(f"{name} must be a number, not {text!r}") from None
     if value < 0:

@@ -90,7 +90,8 @@ class WireSocket(WebSocket):
         """
         sock = self.socket
         if (
-            self.holding
+            sock is None
+            or self.holding
             or sock.queue._unfinished_tasks
             or not sock.upgraded
             or sock.upgrading

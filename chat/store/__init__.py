@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any, Protocol
 
 from pymongo import AsyncMongoClient
 from pymongo.errors import PyMongoError
@@ -18,11 +19,15 @@ from chat.store.users import UserRepo
 __all__ = ["Store", "new_id", "now_ms", "utcnow"]
 
 
+class _Indexed(Protocol):
+    async def ensure_indexes(self) -> None: ...
+
+
 class Store:
     """Owns the client. `open()` checks nothing; `ensure_indexes()` is idempotent."""
 
-    def __init__(self, uri: str, db_name: str, timeout_ms: int = 2000):
-        self.client: AsyncMongoClient = AsyncMongoClient(
+    def __init__(self, uri: str, db_name: str, timeout_ms: int = 2000) -> None:
+        self.client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
             uri,
             tz_aware=True,
             serverSelectionTimeoutMS=timeout_ms,
@@ -37,7 +42,7 @@ class Store:
         self.members = MemberRepo(self.db["members"])
         self.messages = MessageRepo(self.db["messages"])
         self.reactions = ReactionRepo(self.db["reactions"])
-        self._repos = [
+        self._repos: list[_Indexed] = [
             self.users, self.sessions, self.rooms, self.members, self.messages, self.reactions
         ]  # fmt: skip
 

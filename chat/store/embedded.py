@@ -12,6 +12,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from pymongo import MongoClient
 from pymongo.errors import PyMongoError
@@ -20,7 +21,8 @@ from pymongo.errors import PyMongoError
 def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as sock:
         sock.bind((host, 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port
 
 
 def _die_with_parent() -> None:
@@ -36,7 +38,7 @@ class EmbeddedMongo:
         self.data_dir = data_dir
         self.host = host
         self.port = port or free_port(host)
-        self.process: subprocess.Popen | None = None
+        self.process: subprocess.Popen[bytes] | None = None
         # In memory: pid and log files go to a private folder removed on stop, not loose in /tmp.
         self._scratch: Path | None = None
 
@@ -84,7 +86,7 @@ class EmbeddedMongo:
         raise RuntimeError(f"embedded database did not answer on {self.uri} within {timeout}s")
 
     def _answers(self) -> bool:
-        client: MongoClient = MongoClient(
+        client: MongoClient[dict[str, Any]] = MongoClient(
             self.uri, serverSelectionTimeoutMS=300, connectTimeoutMS=300
         )
         try:
