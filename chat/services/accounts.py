@@ -3,84 +3,91 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
 
-from chat.errors import Unauthorized
+from chat.domain import Session, User
+from chat.errors import Conflict, Unauthorized
+from chat.ratelimit import RateLimiter
 from chat.security import PasswordHasher, TokenCodec
 from chat.services.batching import BatchLoader
 from chat.services.events import Publisher
-from chat.store import Store, new_id, now_ms, utcnow
-
-Doc = dict[str, Any]
+from chat.store import Store, now_ms
+from chat.store.base import Duplicate
 
 
 @dataclass(frozen=True)
 class Principal:
     """Who is calling: the user, the session their token belongs to, and when the token ends."""
 
-    user: Doc
+    user: User
     session_id: str
-    expires_at: float
+    expires_at: float  # the token's `exp`: epoch seconds
 
     @property
     def user_id(self) -> str:
-        return self.user["_id"]
+        return self.user.id
 
 
 @dataclass(frozen=True)
 class SignedIn:
-    user: Doc
+    user: User
     token: str
     session_id: str
+
+    @property
+    def user_id(self) -> str:
+        return self.user.id
 
 
 class AccountService:
     def __init__(
-        self, store: Store, hasher: PasswordHasher, tokens: TokenCodec, publisher: Publisher
+        self,
+        store: Store,
+        hasher: PasswordHasher,
+        tokens: TokenCodec,
+        publisher: Publisher,
+        limiter: RateLimiter,
     ):
         self.store = store
         self.hasher = hasher
         self.tokens = tokens
         self.publisher = publisher
+        self.limiter = limiter
         # Every socket handshake and REST request authenticates: concurrent ones share queries.
-        self._sessions: BatchLoader[str, Doc] = BatchLoader(self._sessions_by_id)
-        self._users: BatchLoader[str, Doc] = BatchLoader(self._users_by_id)
+        self._sessions: BatchLoader[str, Session] = BatchLoader(self._sessions_by_id)
+        self._users: BatchLoader[str, User] = BatchLoader(self._users_by_id)
 
-    async def _sessions_by_id(self, ids: list[str]) -> dict[str, Doc]:
-        return {d["_id"]: d for d in await self.store.sessions.many(ids)}
+    async def _sessions_by_id(self, ids: list[str]) -> dict[str, Session]:
+        return {s.id: s for s in await self.store.sessions.many(ids)}
 
-    async def _users_by_id(self, ids: list[str]) -> dict[str, Doc]:
-        return {d["_id"]: d for d in await self.store.users.many(ids)}
+    async def _users_by_id(self, ids: list[str]) -> dict[str, User]:
+        return {u.id: u for u in await self.store.users.many(ids)}
 
-    async def _open_session(self, user: Doc) -> SignedIn:
-        expires = datetime.fromtimestamp(utcnow().timestamp() + self.tokens.lifetime, UTC)
-        session = await self.store.sessions.create(user["_id"], expires)
-        token = self.tokens.encode(user["_id"], session["_id"], expires.timestamp())
-        return SignedIn(user=user, token=token, session_id=session["_id"])
+    def _expiry(self) -> int:
+        return now_ms() + self.tokens.lifetime * 1000
+
+    async def _open_session(self, user: User) -> SignedIn:
+        session = await self.store.sessions.create(user.id, self._expiry())
+        token = self.tokens.encode(user.id, session.id, session.expires_at / 1000)
+        return SignedIn(user=user, token=token, session_id=session.id)
 
     async def register(self, name: str, email: str, password: str) -> SignedIn:
-        now = now_ms()
-        user = {
-            "_id": new_id(),
-            "name": name,
-            "nameKey": name.lower(),
-            "email": email.lower(),
-            "passwordHash": await self.hasher.hash(password),
-            "avatarUrl": None,
-            "bio": "",
-            "status": "online",
-            "lastSeen": now,
-            "createdAt": now,
-        }
-        await self.store.users.insert(user)
+        hashed = await self.hasher.hash(password)
+        try:
+            user = await self.store.users.insert(name, email.lower(), hashed)
+        except Duplicate:
+            raise Conflict("Email already registered") from None
         return await self._open_session(user)
 
     async def login(self, email: str, password: str) -> SignedIn:
+        # Per account as well as per address (the middleware): guessing one account's password
+        # from many addresses is stopped too. Only failures count, so its owner is never slowed.
+        account = email.strip().lower()
+        await self.limiter.check("login_account", account)
         user = await self.store.users.by_email(email.lower())
         # Verify even when the email is unknown (against a dummy hash): same work, same time.
-        ok = await self.hasher.verify(password, user["passwordHash"] if user else None)
-        if not user or not ok:
+        ok = await self.hasher.verify(password, user.password_hash if user else None)
+        if user is None or not ok:
+            await self.limiter.hit("login_account", account)
             raise Unauthorized("Invalid email or password")
         return await self._open_session(user)
 
@@ -90,9 +97,9 @@ class AccountService:
             raise Unauthorized()
         claims = self.tokens.decode(token)
         session = await self._sessions.load(claims.session_id)
-        if session is None or session["userId"] != claims.user_id:
+        if session is None or session.user_id != claims.user_id:
             raise Unauthorized("Session expired")
-        if session["expiresAt"].timestamp() <= utcnow().timestamp():
+        if session.expires_at <= now_ms():
             raise Unauthorized("Session expired")
         user = await self._users.load(claims.user_id)
         if user is None:
@@ -104,17 +111,15 @@ class AccountService:
         await self.publisher.end_sessions([principal.session_id], "logout")
 
     async def refresh(self, principal: Principal) -> str:
-        expires = utcnow().timestamp() + self.tokens.lifetime
-        if not await self.store.sessions.extend(
-            principal.session_id, datetime.fromtimestamp(expires, UTC)
-        ):
+        expires = self._expiry()
+        if not await self.store.sessions.extend(principal.session_id, expires):
             raise Unauthorized("Session expired")
-        return self.tokens.encode(principal.user_id, principal.session_id, expires)
+        return self.tokens.encode(principal.user_id, principal.session_id, expires / 1000)
 
     async def change_password(self, principal: Principal, current: str, new: str) -> None:
-        if not await self.hasher.verify(current, principal.user["passwordHash"]):
+        if not await self.hasher.verify(current, principal.user.password_hash):
             raise Unauthorized("Current password is incorrect")
         hashed = await self.hasher.hash(new)
-        await self.store.users.update(principal.user_id, {"passwordHash": hashed})
+        await self.store.users.update(principal.user_id, password_hash=hashed)
         revoked = await self.store.sessions.delete_others(principal.user_id, principal.session_id)
         await self.publisher.end_sessions(revoked, "password-changed")

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import builtins
+from collections.abc import Mapping
 from typing import Any
 
+from chat.domain import User
 from chat.errors import NotFound
 from chat.services.accounts import Principal
 from chat.services.presence import PresenceService
@@ -19,40 +22,53 @@ class UserService:
         self.store = store
         self.presence = presence
 
-    async def views(self, docs: list[Doc]) -> list[Doc]:
-        online = await self.presence.online(d["_id"] for d in docs)
-        return [user_view(d, d["_id"] in online) for d in docs]
+    async def views(self, users: list[User]) -> list[Doc]:
+        online = await self.presence.online(u.id for u in users)
+        return [user_view(u, u.id in online) for u in users]
 
-    async def view(self, doc: Doc, *, own: bool = False) -> Doc:
-        return user_view(doc, await self.presence.is_online(doc["_id"]), own=own)
+    async def view(self, user: User, *, own: bool = False) -> Doc:
+        return user_view(user, await self.presence.is_online(user.id), own=own)
+
+    async def view_of(self, user_id: str) -> Doc | None:
+        """A user's profile by id, or None if there is no such user (any more)."""
+        user = await self.store.users.get(user_id)
+        return await self.view(user) if user else None
 
     async def list(self, me: Principal, skip: int, limit: int) -> tuple[list[Doc], int]:
-        docs, total = await self.store.users.list_others(me.user_id, skip, limit)
-        return await self.views(docs), total
+        users, total = await self.store.users.list_others(me.user_id, skip, limit)
+        return await self.views(users), total
 
-    async def search(self, me: Principal, q: str, limit: int) -> list[Doc]:
+    # `builtins.list` below: `list` is also a method of this class.
+    async def search(self, me: Principal, q: str, limit: int) -> builtins.list[Doc]:
         return await self.views(await self.store.users.search(q, me.user_id, limit))
 
-    async def online(self, me: Principal) -> list[Doc]:
+    async def online(self, me: Principal) -> builtins.list[Doc]:
         ids = sorted(await self.presence.online_user_ids() - {me.user_id})
         return await self.views(await self.store.users.many(ids))
 
-    async def get(self, user_id: str) -> Doc:
-        doc = await self.store.users.get(user_id) if is_id(user_id) else None
-        if doc is None:
+    async def profile(self, me: Principal, user_id: str) -> Doc:
+        """A user's profile; the caller's own includes their email."""
+        user = await self.store.users.get(user_id) if is_id(user_id) else None
+        if user is None:
             raise NotFound("User not found")
-        return doc
+        return await self.view(user, own=user.id == me.user_id)
 
-    async def update_me(self, me: Principal, fields: Doc) -> Doc:
-        if "name" in fields:
-            fields["nameKey"] = fields["name"].lower()
-        doc = await self.store.users.update(me.user_id, fields) if fields else me.user
-        if doc is None:
+    async def update_me(self, me: Principal, fields: Mapping[str, str]) -> Doc:
+        """Change the caller's name, bio or status (the ones given); their own profile after."""
+        user: User | None = me.user
+        if fields:
+            user = await self.store.users.update(
+                me.user_id,
+                name=fields.get("name"),
+                bio=fields.get("bio"),
+                status=fields.get("status"),
+            )
+        if user is None:
             raise NotFound("User not found")
         if "status" in fields:
             await self.presence.status_changed(me.user_id, fields["status"])
-        return doc
+        return await self.view(user, own=True)
 
     async def set_status(self, user_id: str, status: str) -> None:
-        await self.store.users.update(user_id, {"status": status})
+        await self.store.users.update(user_id, status=status)
         await self.presence.status_changed(user_id, status)

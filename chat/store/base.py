@@ -15,9 +15,16 @@ from chat.errors import Unavailable
 from chat.metrics import DB_OPERATIONS, DB_SECONDS
 
 T = TypeVar("T")
+# A stored document, as the driver reads and writes it: only repositories handle these.
+Doc = dict[str, Any]
 
 # Driver errors that mean "the database cannot be reached right now", not "your request is wrong".
 _UNREACHABLE = (ConnectionFailure, ExecutionTimeout, WTimeoutError)
+
+
+class Duplicate(Exception):
+    """A unique key already holds this value (an email, a membership). Neutral: the service that
+    asked decides what it means to the caller."""
 
 
 def new_id() -> str:
@@ -33,6 +40,15 @@ def utcnow() -> datetime:
     # MongoDB keeps milliseconds; truncate now so a value read back equals the one written.
     now = datetime.now(UTC)
     return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+def ms_to_datetime(ms: int) -> datetime:
+    """For the one stored date (a session's TTL `expiresAt`): the domain's ms as a BSON date."""
+    return datetime.fromtimestamp(ms / 1000, UTC)
+
+
+def datetime_to_ms(value: datetime) -> int:
+    return round(value.timestamp() * 1000)
 
 
 def now_ms() -> int:

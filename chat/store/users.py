@@ -3,64 +3,118 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
-from chat.errors import Conflict
-from chat.store.base import translate_errors
+from chat.domain import User
+from chat.store.base import Doc, Duplicate, new_id, now_ms, translate_errors
 
-Doc = dict[str, Any]
+
+def _user(doc: Doc) -> User:
+    return User(
+        id=doc["_id"],
+        name=doc["name"],
+        email=doc["email"],
+        password_hash=doc["passwordHash"],
+        created_at=doc["createdAt"],
+        avatar_url=doc.get("avatarUrl"),
+        avatar_key=doc.get("avatarKey"),
+        avatar_resource=doc.get("avatarResource"),
+        bio=doc.get("bio", ""),
+        status=doc.get("status", "online"),
+        last_seen=doc.get("lastSeen"),
+    )
 
 
 @translate_errors
 class UserRepo:
-    def __init__(self, collection: AsyncCollection):
+    def __init__(self, collection: AsyncCollection[Doc]):
         self.c = collection
 
     async def ensure_indexes(self) -> None:
         await self.c.create_index([("email", ASCENDING)], unique=True)
         await self.c.create_index([("nameKey", ASCENDING)])
 
-    async def insert(self, doc: Doc) -> Doc:
+    async def insert(self, name: str, email: str, password_hash: str) -> User:
+        """A new account, online and seen now; Duplicate if the email is taken."""
+        now = now_ms()
+        doc = {
+            "_id": new_id(),
+            "name": name,
+            "nameKey": name.lower(),
+            "email": email,
+            "passwordHash": password_hash,
+            "avatarUrl": None,
+            "bio": "",
+            "status": "online",
+            "lastSeen": now,
+            "createdAt": now,
+        }
         try:
             await self.c.insert_one(doc)
         except DuplicateKeyError:
-            raise Conflict("Email already registered") from None
-        return doc
+            raise Duplicate("email") from None
+        return _user(doc)
 
-    async def get(self, user_id: str) -> Doc | None:
-        return await self.c.find_one({"_id": user_id})
+    async def get(self, user_id: str) -> User | None:
+        doc = await self.c.find_one({"_id": user_id})
+        return _user(doc) if doc else None
 
-    async def by_email(self, email: str) -> Doc | None:
-        return await self.c.find_one({"email": email})
+    async def by_email(self, email: str) -> User | None:
+        doc = await self.c.find_one({"email": email})
+        return _user(doc) if doc else None
 
-    async def many(self, user_ids: list[str]) -> list[Doc]:
+    async def many(self, user_ids: list[str]) -> list[User]:
         if not user_ids:
             return []
-        return await self.c.find({"_id": {"$in": list(user_ids)}}).to_list()
+        return [_user(d) for d in await self.c.find({"_id": {"$in": list(user_ids)}}).to_list()]
 
-    async def list_others(self, user_id: str, skip: int, limit: int) -> tuple[list[Doc], int]:
+    async def list_others(self, user_id: str, skip: int, limit: int) -> tuple[list[User], int]:
         query = {"_id": {"$ne": user_id}}
         total = await self.c.count_documents(query)
         docs = await self.c.find(query).sort("nameKey", ASCENDING).skip(skip).limit(limit).to_list()
-        return docs, total
+        return [_user(d) for d in docs], total
 
-    async def search(self, q: str, exclude_id: str, limit: int) -> list[Doc]:
+    async def search(self, q: str, exclude_id: str, limit: int) -> list[User]:
         """Names whose words start with `q` ("bo" finds Bob, "ob" does not); an email only when
         `q` is the whole address, so prefixes never spell out anyone's email."""
         # Escaped: user input never becomes a pattern.
         words = {"nameKey": {"$regex": r"(^|[\s\-_.'])" + re.escape(q.lower())}}
         match = {"$or": [words, {"email": q.lower()}]} if "@" in q else words
         query = {"_id": {"$ne": exclude_id}, **match}
-        return await self.c.find(query).sort("nameKey", ASCENDING).limit(limit).to_list()
+        docs = await self.c.find(query).sort("nameKey", ASCENDING).limit(limit).to_list()
+        return [_user(d) for d in docs]
 
-    async def update(self, user_id: str, fields: Doc) -> Doc | None:
-        return await self.c.find_one_and_update(
+    async def update(
+        self,
+        user_id: str,
+        *,
+        name: str | None = None,
+        bio: str | None = None,
+        status: str | None = None,
+        password_hash: str | None = None,
+    ) -> User | None:
+        """Change the fields given (None: unchanged); the user after the change, None if gone."""
+        fields: Doc = {"bio": bio, "status": status, "passwordHash": password_hash}
+        if name is not None:
+            fields |= {"name": name, "nameKey": name.lower()}
+        return await self._set(user_id, {k: v for k, v in fields.items() if v is not None})
+
+    async def set_avatar(
+        self, user_id: str, url: str, key: str, resource: str | None
+    ) -> User | None:
+        fields = {"avatarUrl": url, "avatarKey": key, "avatarResource": resource}
+        return await self._set(user_id, fields)
+
+    async def _set(self, user_id: str, fields: Doc) -> User | None:
+        if not fields:
+            return await self.get(user_id)
+        doc = await self.c.find_one_and_update(
             {"_id": user_id}, {"$set": fields}, return_document=ReturnDocument.AFTER
         )
+        return _user(doc) if doc else None
 
     async def set_last_seen(self, user_id: str, when: int) -> None:
         await self.c.update_one({"_id": user_id}, {"$set": {"lastSeen": when}})

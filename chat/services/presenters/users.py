@@ -4,27 +4,28 @@ from __future__ import annotations
 
 from typing import Any
 
+from chat.domain import User
 from chat.services.presenters.time import iso
 
 Doc = dict[str, Any]
 
 
-def user_view(doc: Doc, online: bool, *, own: bool = False) -> Doc:
-    view = {
-        "id": doc["_id"],
-        "name": doc["name"],
-        "avatarUrl": doc.get("avatarUrl"),
-        "bio": doc.get("bio", ""),
+def user_view(user: User, online: bool, *, own: bool = False) -> Doc:
+    view: Doc = {
+        "id": user.id,
+        "name": user.name,
+        "avatarUrl": user.avatar_url,
+        "bio": user.bio,
         # The chosen status shows while connected; a disconnected user is simply offline.
-        "status": doc.get("status", "online") if online else "offline",
+        "status": user.status if online else "offline",
         "online": online,
-        "lastSeen": iso(doc.get("lastSeen")),
-        "createdAt": iso(doc["createdAt"]),
+        "lastSeen": iso(user.last_seen),
+        "createdAt": iso(user.created_at),
     }
     if own:
-        view["email"] = doc["email"]
+        view["email"] = user.email
     return view
 
 
-def sender_view(doc: Doc) -> Doc:
-    return {"id": doc["_id"], "name": doc["name"], "avatarUrl": doc.get("avatarUrl")}
+def sender_view(user: User) -> Doc:
+    return {"id": user.id, "name": user.name, "avatarUrl": user.avatar_url}
