@@ -1,21 +1,39 @@
-"""The `members` collection: who is in which room, with a role and read/delivery pointers."""
+"""The `members` collection: who is in which room, with a role and read/delivery pointers.
+
+A membership's `_id` is `"{room}:{user}"`: a lookup by pair is a lookup by id. The pointers are
+stored as `lastReadSeq` and `lastDeliveredSeq`; the domain names them "read" and "delivered".
+"""
 
 from __future__ import annotations
-
-from typing import Any
 
 from pymongo import ASCENDING, ReturnDocument, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
-from chat.store.base import now_ms, translate_errors
+from chat.domain import Member, Pointer, Role
+from chat.store.base import Doc, now_ms, translate_errors
 
-Doc = dict[str, Any]
+_POINTER_FIELDS: dict[Pointer, str] = {"read": "lastReadSeq", "delivered": "lastDeliveredSeq"}
+
+
+def _id(room_id: str, user_id: str) -> str:
+    return f"{room_id}:{user_id}"
+
+
+def _member(doc: Doc) -> Member:
+    return Member(
+        room_id=doc["roomId"],
+        user_id=doc["userId"],
+        role=doc["role"],
+        joined_at=doc["joinedAt"],
+        last_read_seq=doc.get("lastReadSeq", 0),
+        last_delivered_seq=doc.get("lastDeliveredSeq", 0),
+    )
 
 
 @translate_errors
 class MemberRepo:
-    def __init__(self, collection: AsyncCollection):
+    def __init__(self, collection: AsyncCollection[Doc]):
         self.c = collection
 
     async def ensure_indexes(self) -> None:
@@ -23,10 +41,10 @@ class MemberRepo:
         await self.c.create_index([("userId", ASCENDING)])
         await self.c.create_index([("roomId", ASCENDING), ("joinedAt", ASCENDING)])
 
-    async def add(self, room_id: str, user_id: str, role: str) -> tuple[Doc, bool]:
-        """Insert a membership; (doc, True) if new, (existing doc, False) if already a member."""
+    async def add(self, room_id: str, user_id: str, role: Role) -> tuple[Member, bool]:
+        """Insert a membership; (it, True) if new, (the existing one, False) if already a member."""
         doc = {
-            "_id": f"{room_id}:{user_id}",
+            "_id": _id(room_id, user_id),
             "roomId": room_id,
             "userId": user_id,
             "role": role,
@@ -36,43 +54,46 @@ class MemberRepo:
         }
         try:
             await self.c.insert_one(doc)
-            return doc, True
+            return _member(doc), True
         except DuplicateKeyError:
             existing = await self.get(room_id, user_id)
             if existing is None:  # removed in between: a fresh insert is the honest answer
                 return await self.add(room_id, user_id, role)
             return existing, False
 
-    async def get(self, room_id: str, user_id: str) -> Doc | None:
-        return await self.c.find_one({"_id": f"{room_id}:{user_id}"})
+    async def get(self, room_id: str, user_id: str) -> Member | None:
+        doc = await self.c.find_one({"_id": _id(room_id, user_id)})
+        return _member(doc) if doc else None
 
-    async def many(self, pairs: list[tuple[str, str]]) -> dict[tuple[str, str], Doc]:
+    async def many(self, pairs: list[tuple[str, str]]) -> dict[tuple[str, str], Member]:
         """The memberships among these (room, user) pairs that exist, in one query."""
         if not pairs:
             return {}
-        ids = [f"{room_id}:{user_id}" for room_id, user_id in pairs]
+        ids = [_id(room_id, user_id) for room_id, user_id in pairs]
         docs = await self.c.find({"_id": {"$in": ids}}).to_list()
-        return {(d["roomId"], d["userId"]): d for d in docs}
+        return {(d["roomId"], d["userId"]): _member(d) for d in docs}
 
-    async def advance_many(self, pointer: str, seqs: dict[tuple[str, str], int]) -> None:
+    async def advance_many(self, pointer: Pointer, seqs: dict[tuple[str, str], int]) -> None:
         """`advance` for many (room, user) pairs in one round trip."""
+        field = _POINTER_FIELDS[pointer]
         if seqs:
             await self.c.bulk_write(
                 [
-                    UpdateOne({"_id": f"{room_id}:{user_id}"}, {"$max": {pointer: seq}})
+                    UpdateOne({"_id": _id(room_id, user_id)}, {"$max": {field: seq}})
                     for (room_id, user_id), seq in seqs.items()
                 ],
                 ordered=False,
             )
 
-    async def pull_back(self, pointer: str, room_id: str, user_id: str, was: int, seq: int) -> None:
+    async def pull_back(
+        self, pointer: Pointer, room_id: str, user_id: str, was: int, seq: int
+    ) -> None:
         """Move a pointer back to `seq`, if it is still `was` (what the caller set it to)."""
-        await self.c.update_one(
-            {"_id": f"{room_id}:{user_id}", pointer: was}, {"$set": {pointer: seq}}
-        )
+        field = _POINTER_FIELDS[pointer]
+        await self.c.update_one({"_id": _id(room_id, user_id), field: was}, {"$set": {field: seq}})
 
-    async def of_user(self, user_id: str) -> list[Doc]:
-        return await self.c.find({"userId": user_id}).to_list()
+    async def of_user(self, user_id: str) -> list[Member]:
+        return [_member(d) for d in await self.c.find({"userId": user_id}).to_list()]
 
     async def room_ids(self, user_id: str) -> list[str]:
         return [
@@ -95,8 +116,10 @@ class MemberRepo:
             found[d["roomId"]].append(d["userId"])
         return found
 
-    async def of_room(self, room_id: str) -> list[Doc]:
-        return await self.c.find({"roomId": room_id}).sort("joinedAt", ASCENDING).to_list()
+    async def of_room(self, room_id: str) -> list[Member]:
+        """The room's members, longest-standing first."""
+        docs = await self.c.find({"roomId": room_id}).sort("joinedAt", ASCENDING).to_list()
+        return [_member(d) for d in docs]
 
     async def user_ids(self, room_id: str) -> list[str]:
         return [
@@ -104,31 +127,32 @@ class MemberRepo:
         ]
 
     async def remove(self, room_id: str, user_id: str) -> bool:
-        return (await self.c.delete_one({"_id": f"{room_id}:{user_id}"})).deleted_count == 1
+        return (await self.c.delete_one({"_id": _id(room_id, user_id)})).deleted_count == 1
 
-    async def set_role(self, room_id: str, user_id: str, role: str) -> Doc | None:
-        return await self.c.find_one_and_update(
-            {"_id": f"{room_id}:{user_id}"},
+    async def set_role(self, room_id: str, user_id: str, role: Role) -> Member | None:
+        doc = await self.c.find_one_and_update(
+            {"_id": _id(room_id, user_id)},
             {"$set": {"role": role}},
             return_document=ReturnDocument.AFTER,
         )
+        return _member(doc) if doc else None
 
-    async def advance(self, room_id: str, user_id: str, pointer: str, seq: int) -> Doc | None:
-        """Move `lastReadSeq` or `lastDeliveredSeq` forward to `seq`; never backwards."""
-        return await self.c.find_one_and_update(
-            {"_id": f"{room_id}:{user_id}"},
-            {"$max": {pointer: seq}},
+    async def advance(
+        self, room_id: str, user_id: str, pointer: Pointer, seq: int
+    ) -> Member | None:
+        """Move the read or delivered pointer forward to `seq`; never backwards."""
+        doc = await self.c.find_one_and_update(
+            {"_id": _id(room_id, user_id)},
+            {"$max": {_POINTER_FIELDS[pointer]: seq}},
             return_document=ReturnDocument.AFTER,
         )
+        return _member(doc) if doc else None
 
-    async def successor(self, room_id: str, leaving_id: str) -> Doc | None:
-        """The longest-standing admin, else the longest-standing member, other than `leaving_id`."""
-        for role in ("admin", "member"):
-            query = {"roomId": room_id, "role": role, "userId": {"$ne": leaving_id}}
-            found = await self.c.find(query).sort("joinedAt", ASCENDING).limit(1).to_list()
-            if found:
-                return found[0]
-        return None
+    async def longest_standing(self, room_id: str, role: Role, other_than: str) -> Member | None:
+        """The member with this role who joined first, other than `other_than`."""
+        query = {"roomId": room_id, "role": role, "userId": {"$ne": other_than}}
+        found = await self.c.find(query).sort("joinedAt", ASCENDING).limit(1).to_list()
+        return _member(found[0]) if found else None
 
     async def delete_room(self, room_id: str) -> None:
         await self.c.delete_many({"roomId": room_id})

@@ -1,4 +1,8 @@
-"""The `rooms` collection: public, private and direct rooms, with their seq and change counters."""
+"""The `rooms` collection: public, private and direct rooms, with their seq and change counters.
+
+Stored beside the domain's fields: `nameKey` (the lower-cased name, for sorting and search) and,
+for a direct room, `directKey` (its two users, sorted and joined: unique, so a pair has one room).
+"""
 
 from __future__ import annotations
 
@@ -9,14 +13,36 @@ from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
-from chat.store.base import translate_errors
+from chat.domain import Room, RoomType
+from chat.store.base import Doc, new_id, now_ms, translate_errors
 
-Doc = dict[str, Any]
+
+def _room(doc: Doc) -> Room:
+    return Room(
+        id=doc["_id"],
+        type=doc["type"],
+        name=doc["name"],
+        owner_id=doc.get("ownerId"),
+        created_at=doc["createdAt"],
+        updated_at=doc["updatedAt"],
+        description=doc.get("description", ""),
+        member_count=doc.get("memberCount", 0),
+        last_seq=doc.get("lastSeq", 0),
+        last_ver=doc.get("lastVer", 0),  # rooms stored before vers existed: 0
+        last_message=doc.get("lastMessage"),
+        last_activity_at=doc.get("lastActivityAt", 0),
+        invite_code=doc.get("inviteCode"),
+        direct_users=tuple(doc.get("directUsers", ())),
+    )
+
+
+def _direct_key(users: tuple[str, str]) -> str:
+    return ":".join(sorted(users))
 
 
 @translate_errors
 class RoomRepo:
-    def __init__(self, collection: AsyncCollection):
+    def __init__(self, collection: AsyncCollection[Doc]):
         self.c = collection
 
     async def ensure_indexes(self) -> None:
@@ -28,52 +54,107 @@ class RoomRepo:
                 [(key, ASCENDING)], unique=True, partialFilterExpression={key: {"$type": "string"}}
             )
 
-    async def insert(self, doc: Doc) -> bool:
-        """Insert; False if a unique key (a direct room's pair) already exists."""
+    async def insert(
+        self,
+        kind: RoomType,
+        name: str,
+        description: str,
+        owner_id: str,
+        *,
+        member_count: int = 0,
+        invite_code: str | None = None,
+        direct_users: tuple[str, str] | None = None,
+    ) -> Room | None:
+        """A new room; None if a unique key (a direct room's pair) already exists."""
+        now = now_ms()
+        doc: Doc = {
+            "_id": new_id(),
+            "type": kind,
+            "name": name,
+            "nameKey": name.lower(),
+            "description": description,
+            "ownerId": owner_id,
+            "memberCount": member_count,
+            "lastSeq": 0,
+            "lastVer": 0,
+            "lastMessage": None,
+            "createdAt": now,
+            "updatedAt": now,
+            "lastActivityAt": now,
+        }
+        if invite_code is not None:
+            doc["inviteCode"] = invite_code
+        if direct_users is not None:
+            doc["directKey"] = _direct_key(direct_users)
+            doc["directUsers"] = sorted(direct_users)
         try:
             await self.c.insert_one(doc)
-            return True
         except DuplicateKeyError:
-            return False
+            return None
+        return _room(doc)
 
-    async def get(self, room_id: str) -> Doc | None:
-        return await self.c.find_one({"_id": room_id})
+    async def get(self, room_id: str) -> Room | None:
+        doc = await self.c.find_one({"_id": room_id})
+        return _room(doc) if doc else None
 
-    async def by_invite_code(self, code: str) -> Doc | None:
-        return await self.c.find_one({"inviteCode": code})
+    async def by_invite_code(self, code: str) -> Room | None:
+        doc = await self.c.find_one({"inviteCode": code})
+        return _room(doc) if doc else None
 
-    async def by_direct_key(self, key: str) -> Doc | None:
-        return await self.c.find_one({"directKey": key})
+    async def direct_of(self, users: tuple[str, str]) -> Room | None:
+        """The direct room of these two users, if they have one."""
+        doc = await self.c.find_one({"directKey": _direct_key(users)})
+        return _room(doc) if doc else None
 
-    async def many(self, room_ids: list[str]) -> list[Doc]:
+    async def many(self, room_ids: list[str]) -> list[Room]:
+        """These rooms, most recent activity first."""
         if not room_ids:
             return []
         query = {"_id": {"$in": room_ids}}
-        return await self.c.find(query).sort("lastActivityAt", DESCENDING).to_list()
+        docs = await self.c.find(query).sort("lastActivityAt", DESCENDING).to_list()
+        return [_room(d) for d in docs]
 
     async def member_counts(self, room_ids: list[str]) -> dict[str, int]:
         query = {"_id": {"$in": room_ids}}
         docs = await self.c.find(query, {"memberCount": 1}).to_list()
         return {d["_id"]: d.get("memberCount", 0) for d in docs}
 
-    async def list_public(self, q: str, skip: int, limit: int) -> tuple[list[Doc], int]:
+    async def list_public(self, q: str, skip: int, limit: int) -> tuple[list[Room], int]:
         query: Doc = {"type": "public"}
         if q:
             query["nameKey"] = {"$regex": re.escape(q.lower())}
         total = await self.c.count_documents(query)
         docs = await self.c.find(query).sort("nameKey", ASCENDING).skip(skip).limit(limit).to_list()
-        return docs, total
+        return [_room(d) for d in docs], total
 
-    async def update(self, room_id: str, fields: Doc, unset: list[str] | None = None) -> Doc | None:
-        change: Doc = {"$set": fields}
-        if unset:
-            change["$unset"] = {k: "" for k in unset}
-        return await self.c.find_one_and_update(
+    async def update(
+        self,
+        room_id: str,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        kind: RoomType | None = None,
+        owner_id: str | None = None,
+        invite_code: str | None = None,
+        drop_invite_code: bool = False,
+    ) -> Room | None:
+        """Change the fields given (None: unchanged) and `updatedAt`; the room after the change,
+        or None if it is gone."""
+        fields: Doc = {"description": description, "type": kind, "ownerId": owner_id}
+        if name is not None:
+            fields |= {"name": name, "nameKey": name.lower()}
+        fields["inviteCode"] = invite_code
+        change: Doc = {"$set": {k: v for k, v in fields.items() if v is not None}}
+        change["$set"]["updatedAt"] = now_ms()
+        if drop_invite_code:
+            change["$unset"] = {"inviteCode": ""}
+        doc = await self.c.find_one_and_update(
             {"_id": room_id}, change, return_document=ReturnDocument.AFTER
         )
+        return _room(doc) if doc else None
 
     async def reserve_seqs(
-        self, room_id: str, count: int, newest: Doc, when: Any
+        self, room_id: str, count: int, newest: dict[str, Any], when: int
     ) -> tuple[int, int] | None:
         """Take the room's next `count` seqs, and as many change numbers (vers), in one step, and
         record the newest message's summary with them, so the summary always describes message
@@ -107,7 +188,7 @@ class RoomRepo:
         )
         return result.modified_count == 1
 
-    async def refresh_last_message(self, room_id: str, seq: int, summary: Doc) -> None:
+    async def refresh_last_message(self, room_id: str, seq: int, summary: dict[str, Any]) -> None:
         """Rewrite the last-message summary after an edit or delete of that very message."""
         await self.c.update_one(
             {"_id": room_id, "lastSeq": seq}, {"$set": {"lastMessage": summary}}

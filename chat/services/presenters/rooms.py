@@ -1,44 +1,56 @@
-"""Rooms on the wire, as one viewer sees them (their role, pointers and unread count)."""
+"""Rooms on the wire, as one viewer sees them (their role, pointers and unread count), and a
+room's members."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from chat.domain import MANAGERS, Member, Room
 from chat.services.presenters.time import iso
 
 Doc = dict[str, Any]
 
 
 def room_view(
-    room: Doc,
-    member: Doc | None = None,
+    room: Room,
+    member: Member | None = None,
     *,
     unread: int | None = None,
     peer: Doc | None = None,
 ) -> Doc:
     """A room as a viewer sees it: with their role and pointers if they are a member."""
-    last = room.get("lastMessage")
-    view = {
-        "id": room["_id"],
-        "type": room["type"],
-        "name": room["name"],
-        "description": room.get("description", ""),
-        "ownerId": room.get("ownerId"),
-        "memberCount": room.get("memberCount", 0),
-        "lastSeq": room.get("lastSeq", 0),
-        "lastVer": room.get("lastVer", 0),  # rooms stored before vers existed: 0
+    last = room.last_message
+    view: Doc = {
+        "id": room.id,
+        "type": room.type,
+        "name": room.name,
+        "description": room.description,
+        "ownerId": room.owner_id,
+        "memberCount": room.member_count,
+        "lastSeq": room.last_seq,
+        "lastVer": room.last_ver,
         # The summary is written with the seq reservation, so it describes message lastSeq.
-        "lastMessage": {**last, "seq": room.get("lastSeq", 0)} if last else None,
-        "createdAt": iso(room["createdAt"]),
-        "updatedAt": iso(room["updatedAt"]),
+        "lastMessage": {**last, "seq": room.last_seq} if last else None,
+        "createdAt": iso(room.created_at),
+        "updatedAt": iso(room.updated_at),
     }
     if member is not None:
-        view["myRole"] = member["role"]
-        view["lastReadSeq"] = member.get("lastReadSeq", 0)
-        if room["type"] == "private" and member["role"] in ("owner", "admin"):
-            view["inviteCode"] = room.get("inviteCode")
+        view["myRole"] = member.role
+        view["lastReadSeq"] = member.last_read_seq
+        if room.type == "private" and member.role in MANAGERS:
+            view["inviteCode"] = room.invite_code
     if unread is not None:
         view["unreadCount"] = unread
     if peer is not None:
         view["peer"] = peer
     return view
+
+
+def member_view(member: Member, user: Doc) -> Doc:
+    """One entry of a room's member list; `user` is the member's profile as presented."""
+    return {
+        "user": user,
+        "role": member.role,
+        "joinedAt": iso(member.joined_at),
+        "lastReadSeq": member.last_read_seq,
+    }

@@ -1,0 +1,46 @@
+"""Direct rooms: one per pair of users, made on first use, with both as members."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chat.errors import NotFound, ValidationFailed
+from chat.services.access import Access
+from chat.services.membership import Membership
+from chat.services.room_views import RoomViews
+from chat.store import Store
+
+Doc = dict[str, Any]
+
+
+class DirectRooms:
+    def __init__(self, store: Store, access: Access, views: RoomViews, membership: Membership):
+        self.store = store
+        self.access = access
+        self.views = views
+        self.membership = membership
+
+    async def direct(self, user_id: str, other_id: str) -> Doc:
+        """The one direct room of two users, made on first use; safe against a race."""
+        if other_id == user_id:
+            raise ValidationFailed("A direct room needs another user")
+        if await self.store.users.get(other_id) is None:
+            raise NotFound("User not found")
+        pair = (user_id, other_id)
+        room = await self.store.rooms.direct_of(pair)
+        if room is None:
+            # Its count is set now, not counted up as members are added: a request that loses
+            # the race reads the room before the winner's additions and must still see 2.
+            created = await self.store.rooms.insert(
+                "direct", "", "", user_id, member_count=2, direct_users=pair
+            )
+            room = created or await self.store.rooms.direct_of(pair)
+            if room is None:
+                raise NotFound("Room not found")
+            # Both racers make sure of both memberships (adding is idempotent); one announces.
+            for uid in sorted(pair):
+                await self.membership.add(room, uid, "member", announce=False)
+            room = await self.access.room(room.id)
+            if created:
+                await self.views.announce("room-created", room)
+        return await self.views.view_for(room, user_id)
