@@ -8,6 +8,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from dotenv import dotenv_values
 
@@ -86,25 +87,6 @@ class Settings:
         return self.upload_dir if self.upload_dir is not None else self.data_dir / "uploads"
 
 
-def _bool(name: str, text: str) -> bool:
-    lowered = text.strip().lower()
-    if lowered in ("1", "true", "yes", "on"):
-        return True
-    if lowered in ("0", "false", "no", "off", ""):
-        return False
-    raise SettingsError(f"{name} must be true or false, not {text!r}")
-
-
-def _number(name: str, text: str, kind: type[float] | type[int] = int) -> float | int:
-    try:
-        value: float | int = kind(text)
-    except ValueError:
-        raise SettingsError(f"{name} must be a number, not {text!r}") from None
-    if value < 0:
-        raise SettingsError(f"{name} must not be negative")
-    return value
-
-
 def _development_secret(data_dir: Path) -> str:
     """Generate the development signing key once and keep it, so sessions survive restarts."""
     path = data_dir / "jwt-secret"
@@ -118,6 +100,35 @@ def _development_secret(data_dir: Path) -> str:
     return secret
 
 
+class _Values:
+    """The merged environment: `get` a stripped value, or a checked `number` or `flag`."""
+
+    def __init__(self, values: Mapping[str, str]) -> None:
+        self._values = values
+
+    def get(self, name: str, default: str = "") -> str:
+        return self._values.get(name, default).strip()
+
+    def number(self, name: str, default: str, kind: type[float] | type[int] = int) -> float | int:
+        text = self.get(name, default)
+        try:
+            value: float | int = kind(text)
+        except ValueError:
+            raise SettingsError(f"{name} must be a number, not {text!r}") from None
+        if value < 0:
+            raise SettingsError(f"{name} must not be negative")
+        return value
+
+    def flag(self, name: str, default: str = "") -> bool:
+        text = self.get(name) or default
+        lowered = text.strip().lower()
+        if lowered in ("1", "true", "yes", "on"):
+            return True
+        if lowered in ("0", "false", "no", "off", ""):
+            return False
+        raise SettingsError(f"{name} must be true or false, not {text!r}")
+
+
 def load_settings(
     environ: Mapping[str, str] | None = None, env_file: str | Path | None = ".env"
 ) -> Settings:
@@ -126,96 +137,109 @@ def load_settings(
     if env_file and Path(env_file).is_file():
         values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
     values.update(os.environ if environ is None else environ)
-
-    def get(name: str, default: str = "") -> str:
-        return values.get(name, default).strip()
-
-    env = get("CHAT_ENV", "development")
+    v = _Values(values)
+    env = v.get("CHAT_ENV", "development")
     if env not in ("development", "production", "test"):
         raise SettingsError(f"CHAT_ENV must be development, production or test, not {env!r}")
-    data_dir = Path(get("DATA_DIR", "./data") or "./data")
-    secret = get("JWT_SECRET")
-    if env == "production":
-        if len(secret) < 32:
-            raise SettingsError(
-                "CHAT_ENV=production needs JWT_SECRET of at least 32 characters "
-                "(generate one with: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
-            )
-    elif not secret:
-        secret = _development_secret(data_dir)
+    data_dir = Path(v.get("DATA_DIR", "./data") or "./data")
+    return Settings(  # each group checks its values in turn: the first error met is raised
+        jwt_secret=_secret(v.get("JWT_SECRET"), env, data_dir),
+        env=env,
+        data_dir=data_dir,
+        **_logging(v),
+        **_server(v, env),
+        **_storage(v),
+        **_limits(v, env == "production"),
+        **_realtime(v),
+    )
 
-    clients = tuple(u.strip().rstrip("/") for u in get("CLIENT_URL").split(",") if u.strip())
-    upload_dir = get("UPLOAD_DIR")
-    cloudinary = get("CLOUDINARY_URL")
-    if not cloudinary and get("CLOUDINARY_CLOUD_NAME"):
-        cloudinary = (
-            f"cloudinary://{get('CLOUDINARY_API_KEY')}:{get('CLOUDINARY_API_SECRET')}"
-            f"@{get('CLOUDINARY_CLOUD_NAME')}"
+
+def _secret(secret: str, env: str, data_dir: Path) -> str:
+    if env != "production":
+        return secret or _development_secret(data_dir)
+    if len(secret) < 32:
+        raise SettingsError(
+            "CHAT_ENV=production needs JWT_SECRET of at least 32 characters "
+            "(generate one with: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
         )
-    prod = env == "production"
-    log_level = get("LOG_LEVEL", "info").lower() or "info"
+    return secret
+
+
+def _logging(v: _Values) -> dict[str, Any]:
+    log_level = v.get("LOG_LEVEL", "info").lower() or "info"
     if log_level not in LOG_LEVELS:
         raise SettingsError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {log_level!r}")
-    log_format = get("LOG_FORMAT", "console").lower()
+    log_format = v.get("LOG_FORMAT", "console").lower()
     if log_format not in ("console", "json"):
         raise SettingsError(f"LOG_FORMAT must be console or json, not {log_format!r}")
+    return {"log_level": log_level, "log_format": log_format}
 
-    return Settings(
-        jwt_secret=secret,
-        port=int(_number("PORT", get("PORT", "5000"))),
+
+def _server(v: _Values, env: str) -> dict[str, Any]:
+    clients = tuple(u.strip().rstrip("/") for u in v.get("CLIENT_URL").split(",") if u.strip())
+    return {
+        "port": int(v.number("PORT", "5000")),
         # A development server (generated secret, detailed errors) stays on this machine unless
         # HOST says otherwise; production listens on every interface, as behind a proxy.
-        host=get("HOST") or ("0.0.0.0" if env == "production" else "127.0.0.1"),
-        env=env,
-        mongodb_uri=get("MONGODB_URI"),
-        mongodb_db=get("MONGODB_DB", "chat") or "chat",
-        data_dir=data_dir,
-        jwt_expires_in=parse_duration(get("JWT_EXPIRES_IN", "7d") or "7d"),
-        cookie_name=get("COOKIE_NAME", "token") or "token",
-        cookie_secure=env == "production" or _bool("COOKIE_SECURE", get("COOKIE_SECURE")),
-        client_urls=clients or ("http://localhost:5173",),
-        cloudinary_url=cloudinary,
-        upload_dir=Path(upload_dir) if upload_dir else None,
-        max_image_mb=_number("MAX_IMAGE_MB", get("MAX_IMAGE_MB", "5"), float),
-        max_file_mb=_number("MAX_FILE_MB", get("MAX_FILE_MB", "10"), float),
-        redis_url=get("REDIS_URL"),
+        "host": v.get("HOST") or ("0.0.0.0" if env == "production" else "127.0.0.1"),
+        "jwt_expires_in": parse_duration(v.get("JWT_EXPIRES_IN", "7d") or "7d"),
+        "cookie_name": v.get("COOKIE_NAME", "token") or "token",
+        "cookie_secure": env == "production" or v.flag("COOKIE_SECURE"),
+        "client_urls": clients or ("http://localhost:5173",),
+        "bcrypt_rounds": int(v.number("BCRYPT_ROUNDS", "12")),
+        "trust_proxy": v.flag("TRUST_PROXY"),
+        "demo_client": v.flag("DEMO_CLIENT", "true"),
+        "metrics_token": v.get("METRICS_TOKEN"),
+        "http_read_timeout": v.number("HTTP_READ_TIMEOUT", "30", float),
+        "upload_min_bytes_per_second": int(v.number("UPLOAD_MIN_BYTES_PER_SECOND", "16384")),
+    }
+
+
+def _storage(v: _Values) -> dict[str, Any]:
+    cloudinary = v.get("CLOUDINARY_URL")
+    if not cloudinary and v.get("CLOUDINARY_CLOUD_NAME"):
+        cloudinary = (
+            f"cloudinary://{v.get('CLOUDINARY_API_KEY')}:{v.get('CLOUDINARY_API_SECRET')}"
+            f"@{v.get('CLOUDINARY_CLOUD_NAME')}"
+        )
+    upload_dir = v.get("UPLOAD_DIR")
+    return {
+        "mongodb_uri": v.get("MONGODB_URI"),
+        "mongodb_db": v.get("MONGODB_DB", "chat") or "chat",
+        "redis_url": v.get("REDIS_URL"),
+        "cloudinary_url": cloudinary,
+        "upload_dir": Path(upload_dir) if upload_dir else None,
+        "max_image_mb": v.number("MAX_IMAGE_MB", "5", float),
+        "max_file_mb": v.number("MAX_FILE_MB", "10", float),
+    }
+
+
+def _limits(v: _Values, prod: bool) -> dict[str, Any]:
+    return {
         # The contract's limits in production; in development a second person trying the demo
         # from the same address must not be locked out for 15 minutes.
-        rate_limit_auth=get("RATE_LIMIT_AUTH") or ("5/15minutes" if prod else "100/15minutes"),
-        rate_limit_login_account=get("RATE_LIMIT_LOGIN_ACCOUNT")
+        "rate_limit_auth": v.get("RATE_LIMIT_AUTH") or ("5/15minutes" if prod else "100/15minutes"),
+        "rate_limit_login_account": v.get("RATE_LIMIT_LOGIN_ACCOUNT")
         or ("5/15minutes" if prod else "20/15minutes"),
-        rate_limit_api=get("RATE_LIMIT_API", "100/15minutes") or "100/15minutes",
-        rate_limit_messages=get("RATE_LIMIT_MESSAGES", "5/10seconds") or "5/10seconds",
-        typing_timeout=_number("TYPING_TIMEOUT", get("TYPING_TIMEOUT", "6"), float),
-        presence_grace_seconds=_number(
-            "PRESENCE_GRACE_SECONDS", get("PRESENCE_GRACE_SECONDS", "5"), float
-        ),
-        bcrypt_rounds=int(_number("BCRYPT_ROUNDS", get("BCRYPT_ROUNDS", "12"))),
-        log_level=log_level,
-        log_format=log_format,
-        trust_proxy=_bool("TRUST_PROXY", get("TRUST_PROXY")),
-        demo_client=_bool("DEMO_CLIENT", get("DEMO_CLIENT") or "true"),
-        socket_queue_limit=int(_number("SOCKET_QUEUE_LIMIT", get("SOCKET_QUEUE_LIMIT", "2000"))),
-        ping_interval=_number("PING_INTERVAL", get("PING_INTERVAL", "25"), float),
-        ping_timeout=_number("PING_TIMEOUT", get("PING_TIMEOUT", "20"), float),
-        presence_ttl_seconds=_number(
-            "PRESENCE_TTL_SECONDS", get("PRESENCE_TTL_SECONDS", "15"), float
-        ),
-        presence_room_limit=int(_number("PRESENCE_ROOM_LIMIT", get("PRESENCE_ROOM_LIMIT", "100"))),
-        socket_event_limit=int(_number("SOCKET_EVENT_LIMIT", get("SOCKET_EVENT_LIMIT", "1000"))),
-        metrics_token=get("METRICS_TOKEN"),
-        http_read_timeout=_number("HTTP_READ_TIMEOUT", get("HTTP_READ_TIMEOUT", "30"), float),
-        upload_min_bytes_per_second=int(
-            _number("UPLOAD_MIN_BYTES_PER_SECOND", get("UPLOAD_MIN_BYTES_PER_SECOND", "16384"))
-        ),
-        max_sockets_per_user=int(
-            _number("MAX_SOCKETS_PER_USER", get("MAX_SOCKETS_PER_USER", "20"))
-        ),
-        rate_limit_edits=get("RATE_LIMIT_EDITS", "30/minute") or "30/minute",
-        rate_limit_reactions=get("RATE_LIMIT_REACTIONS", "60/minute") or "60/minute",
-        rate_limit_typing=get("RATE_LIMIT_TYPING", "1/3seconds") or "1/3seconds",
-        rate_limit_user_messages=get("RATE_LIMIT_USER_MESSAGES", "30/10seconds") or "30/10seconds",
-        socket_event_wait=_number(
-            "SOCKET_EVENT_WAIT_SECONDS", get("SOCKET_EVENT_WAIT_SECONDS", "2.5"), float
-        ),
-    )
+        "rate_limit_api": v.get("RATE_LIMIT_API", "100/15minutes") or "100/15minutes",
+        "rate_limit_messages": v.get("RATE_LIMIT_MESSAGES", "5/10seconds") or "5/10seconds",
+        "rate_limit_edits": v.get("RATE_LIMIT_EDITS", "30/minute") or "30/minute",
+        "rate_limit_reactions": v.get("RATE_LIMIT_REACTIONS", "60/minute") or "60/minute",
+        "rate_limit_typing": v.get("RATE_LIMIT_TYPING", "1/3seconds") or "1/3seconds",
+        "rate_limit_user_messages": v.get("RATE_LIMIT_USER_MESSAGES") or "30/10seconds",
+    }
+
+
+def _realtime(v: _Values) -> dict[str, Any]:
+    return {
+        "typing_timeout": v.number("TYPING_TIMEOUT", "6", float),
+        "presence_grace_seconds": v.number("PRESENCE_GRACE_SECONDS", "5", float),
+        "presence_ttl_seconds": v.number("PRESENCE_TTL_SECONDS", "15", float),
+        "presence_room_limit": int(v.number("PRESENCE_ROOM_LIMIT", "100")),
+        "socket_queue_limit": int(v.number("SOCKET_QUEUE_LIMIT", "2000")),
+        "socket_event_limit": int(v.number("SOCKET_EVENT_LIMIT", "1000")),
+        "socket_event_wait": v.number("SOCKET_EVENT_WAIT_SECONDS", "2.5", float),
+        "ping_interval": v.number("PING_INTERVAL", "25", float),
+        "ping_timeout": v.number("PING_TIMEOUT", "20", float),
+        "max_sockets_per_user": int(v.number("MAX_SOCKETS_PER_USER", "20")),
+    }
