@@ -23,7 +23,7 @@ from chat.realtime.namespace import ChatNamespace
 from chat.realtime.publisher import SocketPublisher
 from chat.realtime.server import ChatServer
 from chat.services.factory import build_limiter, build_services, build_storage
-from chat.services.presence import Ledger, LocalLedger
+from chat.services.ledger import Ledger, LocalLedger
 from chat.store import Store
 from chat.store.presence_redis import RedisLedger
 from chat.tuning import settle_garbage_collector

@@ -95,7 +95,7 @@ return gone
 
 
 class RedisLedger:
-    """The presence ledger every node shares (chat.services.presence.Ledger)."""
+    """The presence ledger every node shares (chat.services.ledger.Ledger)."""
 
     shared = True
 
