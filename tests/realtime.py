@@ -45,6 +45,14 @@ class Peer:
             await asyncio.sleep(0.02)
         raise AssertionError(f"no {event!r} matching within {timeout}s; got {self.events[-10:]}")
 
+    async def round_trip(self) -> None:
+        """One request the server answers on this socket. A socket's events arrive in the order
+        the server wrote them, so whatever was written to it before the server handled this
+        request has been recorded when this returns: silence checked by progress, not by a
+        sleep. (An unknown event: answered NOT_FOUND, with no effect.)"""
+        ack = await self.call("round-trip", {})
+        assert ack == {"ok": False, "error": {"code": "NOT_FOUND", "message": "Unknown event"}}
+
     async def close(self) -> None:
         if self.sio.connected and self.sio.transport() == "polling":
             # python-socketio's client would wait out its pending long-poll (up to 25 s).

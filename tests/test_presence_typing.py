@@ -33,7 +33,8 @@ async def test_presence_with_two_sockets_and_grace(chat, settings):
     _, user = await chat.api("GET", f"/api/users/{ann.id}", bob)
     assert (user["user"]["online"], user["user"]["status"]) == (False, "offline")
     assert user["user"]["lastSeen"] == offline["lastSeen"]
-    await asyncio.sleep(0.2)
+    # Both announcements were written to their audience before Bob heard them.
+    await e.round_trip()
     assert e.got("user-online") == [] and e.got("user-offline") == []
 
 
@@ -52,17 +53,23 @@ async def test_reload_within_grace_does_not_flap(chat):
 
 async def test_status_updates_reach_co_members_once_per_socket(chat):
     ann, bob = await chat.user("Ann"), await chat.user("Bob")
-    await chat.room(ann)  # two shared rooms: still one event per socket
-    room2 = await _room_with(chat, ann, bob)
-    await chat.join(bob, (await chat.api("GET", "/api/rooms/mine", ann))[1]["rooms"][-1])
-    assert room2
+    first = await chat.room(ann)  # two shared rooms: still one event per socket
+    second = await _room_with(chat, ann, bob)
+    await chat.join(bob, first)
+    _, mine = await chat.api("GET", "/api/rooms/mine", bob)
+    assert sorted(r["id"] for r in mine["rooms"]) == sorted([first["id"], second["id"]])
     a, b = await chat.socket(ann), await chat.socket(bob)
     assert await a.call("user-status", {"status": "busy"}) == {"ok": True}
     assert await b.wait_for("user-status-update") == {"userId": ann.id, "status": "busy"}
-    await asyncio.sleep(0.2)
-    assert len(b.got("user-status-update")) == 1
     _, user = await chat.api("GET", f"/api/users/{ann.id}", bob)
     assert user["user"]["status"] == "busy"
+    # Bounded by progress: a second copy of "busy" would reach Bob before the next change does.
+    assert await a.call("user-status", {"status": "away"}) == {"ok": True}
+    await b.wait_for("user-status-update", lambda p: p["status"] == "away")
+    assert b.got("user-status-update") == [
+        {"userId": ann.id, "status": "busy"},
+        {"userId": ann.id, "status": "away"},
+    ]
 
 
 async def test_typing_reaches_others_not_own_sockets_and_expires(chat, settings):
@@ -81,6 +88,8 @@ async def test_typing_reaches_others_not_own_sockets_and_expires(chat, settings)
         "user-typing", lambda p: not p["isTyping"], timeout=settings.typing_timeout + 2
     )
     assert stopped["userId"] == ann.id
+    for peer in (a1, a2, o):  # each announcement was written to every recipient before Bob's
+        await peer.round_trip()
     assert (
         a1.got("user-typing") == [] and a2.got("user-typing") == [] and o.got("user-typing") == []
     )
@@ -97,9 +106,11 @@ async def test_sending_stops_typing_and_floods_are_dropped(chat):
     await b.wait_for("user-typing")
     await a.call("send-message", {"roomId": room["id"], "text": "done typing"})
     await b.wait_for("user-typing", lambda p: not p["isTyping"])
-    await asyncio.sleep(0.2)
+    # Bounded by progress: anything queued up behind the send reaches Bob before a new start.
+    assert await a.call("typing-start", {"roomId": room["id"]}) == {"ok": True}
+    await b.wait_for("user-typing", lambda _: len(b.got("user-typing")) >= 3)
     # 200 starts and a send: one "typing" and one "stopped" reached Bob, nothing queued up.
-    assert [p["isTyping"] for p in b.got("user-typing")] == [True, False]
+    assert [p["isTyping"] for p in b.got("user-typing")] == [True, False, True]
     assert await a.call("typing-stop", {"roomId": room["id"]}) == {"ok": True}
 
 
