@@ -1,30 +1,43 @@
-"""The set of services the transports share, built once by the app factory."""
+"""The set of services the transports share, built once by chat/services/factory.py."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chat.ratelimit import RateLimiter
 from chat.services.accounts import AccountService
 from chat.services.catch_up import CatchUpService
+from chat.services.health import HealthService
+from chat.services.history import HistoryService
 from chat.services.media import MediaService
 from chat.services.messages import MessageService
 from chat.services.presence import PresenceService
+from chat.services.receipts import ReceiptService
 from chat.services.rooms import RoomService
+from chat.services.throttle import RequestThrottle
 from chat.services.typing import TypingService
 from chat.services.users import UserService
-from chat.store import Store
 
 
 @dataclass
 class Services:
-    store: Store
     accounts: AccountService
     users: UserService
     presence: PresenceService
     rooms: RoomService
     messages: MessageService
+    receipts: ReceiptService
+    history: HistoryService
     catch_up: CatchUpService
     typing: TypingService
     media: MediaService
-    limiter: RateLimiter
+    health: HealthService
+    throttle: RequestThrottle
+
+    async def start(self) -> None:
+        """Start the services' background work (the presence reaper, when nodes share presence)."""
+        await self.presence.start()
+
+    async def close(self) -> None:
+        """Stop every timer and background task the services hold."""
+        await self.typing.close()
+        await self.presence.close()
