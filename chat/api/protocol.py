@@ -88,7 +88,7 @@ async def body_deadline(request: web.Request, handler: Handler) -> web.StreamRes
     """Read a small body whole within HTTP_READ_TIMEOUT before any handler waits on it, and close
     the connection of a request whose body came too slowly.
 
-    Multipart uploads stream instead, under a minimum rate (see uploads.read_form).
+    Multipart uploads stream instead, under a minimum rate (see multipart.read_form).
     """
     try:
         if (
