@@ -52,7 +52,10 @@ async def test_a_big_room_pushes_no_presence_to_its_members(chat):
     await sockets["Ann"].wait_for("user-online", lambda d: d["userId"] == bob.id)
     # Counting deliveries: the old path sent 4+3+2+1 = 10 user-online in a room of 5 (N²/2).
     # Now only the direct pair hears each other: Ann hears Bob come online, nobody else hears.
-    await asyncio.sleep(0.3)
+    # Each announcement was written before its user's `online-users`, so one round trip per
+    # socket bounds the check by progress.
+    for peer in sockets.values():
+        await peer.round_trip()
     delivered = {name: peer.got("user-online") for name, peer in sockets.items()}
     assert delivered == {"Ann": [{"userId": bob.id}], "Bob": [], "Cat": [], "Dan": [], "Eve": []}
     assert sockets["Bob"].got("online-users") == [{"userIds": [ann.id]}]
@@ -112,7 +115,8 @@ async def test_presence_subscribe_follows_chosen_users(chat):
     assert (await c.call("presence-subscribe", {"userIds": []})) == {"ok": True, "userIds": []}
     assert await a.call("user-status", {"status": "away"}) == {"ok": True}
     await e.wait_for("online-users")
-    await asyncio.sleep(0.3)
+    await c.round_trip()  # the change was announced before Ann's ack: bounded by progress
+    await e.round_trip()
     assert not c.got("user-status-update")[1:]
     assert e.got("user-online") == [] and e.got("user-status-update") == []
 
