@@ -6,15 +6,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable
+from collections.abc import Coroutine
 from http.cookies import CookieError, SimpleCookie
 from typing import Any
 
 import socketio
 
 from chat.errors import ChatError, Unauthorized
+from chat.kit.tasks import TaskSet
 from chat.realtime.channels import room_channel, session_channel, user_channel
-from chat.realtime.publisher import NAMESPACE
+from chat.realtime.managers import NAMESPACE
+from chat.security import session_token
 from chat.services.container import Services
 from config.settings import Settings
 
@@ -25,14 +27,16 @@ CONCURRENT_HANDSHAKES = 32
 
 
 def _token_from(environ: dict[str, Any], auth: Any, cookie_name: str) -> str | None:
-    """auth.token first (what mobile and JS clients send), then Bearer, then the cookie."""
-    if isinstance(auth, dict) and isinstance(auth.get("token"), str) and auth["token"]:
-        return auth["token"]
-    scheme, _, token = environ.get("HTTP_AUTHORIZATION", "").partition(" ")
-    if scheme.lower() == "bearer" and token.strip():
-        return token.strip()
+    """The handshake's session token, in the precedence chat.security.session_token sets."""
+    auth_token = auth.get("token") if isinstance(auth, dict) else None
+    return session_token(
+        auth_token, environ.get("HTTP_AUTHORIZATION"), _cookie(environ, cookie_name)
+    )
+
+
+def _cookie(environ: dict[str, Any], name: str) -> str | None:
     try:
-        morsel = SimpleCookie(environ.get("HTTP_COOKIE", "")).get(cookie_name)
+        morsel = SimpleCookie(environ.get("HTTP_COOKIE", "")).get(name)
     except CookieError:
         return None
     return morsel.value if morsel else None
@@ -41,7 +45,7 @@ def _token_from(environ: dict[str, Any], auth: Any, cookie_name: str) -> str | N
 class Connections(socketio.AsyncNamespace):
     """The connection lifecycle of the namespace; ChatNamespace adds the events."""
 
-    def __init__(self, services: Services, settings: Settings):
+    def __init__(self, services: Services, settings: Settings) -> None:
         super().__init__(NAMESPACE)
         self.services = services
         self.settings = settings
@@ -51,12 +55,10 @@ class Connections(socketio.AsyncNamespace):
         # Each user's sockets on this node, oldest first, for MAX_SOCKETS_PER_USER.
         self._sockets_of: dict[str, dict[str, None]] = {}
         self._admission = asyncio.Semaphore(CONCURRENT_HANDSHAKES)
-        self._tasks: set[asyncio.Task] = set()
+        self._tasks = TaskSet()  # after-connect work, expiries, closing a user's oldest socket
 
-    def _spawn(self, coro: Awaitable[Any]) -> None:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        self._tasks.spawn(coro)
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> bool:
         token = _token_from(environ, auth, self.settings.cookie_name)
@@ -83,7 +85,7 @@ class Connections(socketio.AsyncNamespace):
             "sid": sid,
             "user_id": user_id,
             "session_id": principal.session_id,
-            "name": principal.user["name"],
+            "name": principal.user.name,
         }
         # From the liveness check to here nothing awaits I/O, so the session is still there.
         await self.save_session(sid, state)
@@ -95,7 +97,7 @@ class Connections(socketio.AsyncNamespace):
             await self.enter_room(sid, channel)
         self._count_in(sid, user_id)
         # Emits made inside this handler would overtake the CONNECT packet: do them afterwards.
-        invisible = principal.user.get("status") == "offline"  # chosen: others see offline
+        invisible = principal.user.status == "offline"  # chosen: others see offline
         self._spawn(self._after_connect(sid, user_id, room_ids, invisible))
         # A timer, not a task per socket: an idle socket costs one heap entry until it expires.
         delay = max(0.0, principal.expires_at - time.time())
@@ -116,7 +118,7 @@ class Connections(socketio.AsyncNamespace):
 
     def sockets_by_transport(self) -> dict[tuple[str, ...], float]:
         """Connected (authenticated) sockets by transport, counted when /metrics is scraped."""
-        counts = {("websocket",): 0.0, ("polling",): 0.0}
+        counts: dict[tuple[str, ...], float] = {("websocket",): 0.0, ("polling",): 0.0}
         eio = self.server.eio
         for sid in list(self._users):
             eio_sid = self.server.manager.eio_sid_from_sid(sid, NAMESPACE)
@@ -164,12 +166,12 @@ class Connections(socketio.AsyncNamespace):
         if expiry is not None:
             expiry.cancel()
         user_id = self._users.pop(sid, None)
-        mine = self._sockets_of.get(user_id or "")
-        if mine is not None:
-            mine.pop(sid, None)
-            if not mine:
-                del self._sockets_of[user_id]
         if user_id is not None:
+            mine = self._sockets_of.get(user_id)
+            if mine is not None:
+                mine.pop(sid, None)
+                if not mine:
+                    del self._sockets_of[user_id]
             try:
                 await self.services.presence.disconnected(user_id, sid)
             except ChatError as exc:
@@ -178,6 +180,5 @@ class Connections(socketio.AsyncNamespace):
     async def close(self) -> None:
         for handle in self._expiry.values():
             handle.cancel()
-        for task in self._tasks:
-            task.cancel()
         self._expiry.clear()
+        self._tasks.cancel_all()

@@ -21,7 +21,8 @@ from chat.realtime.channels import (
     room_channel,
 )
 from chat.realtime.connections import Connections
-from chat.realtime.publisher import NAMESPACE, origin_sid
+from chat.realtime.managers import NAMESPACE
+from chat.realtime.publisher import SocketPublisher
 from chat.services.container import Services
 from config.settings import Settings
 
@@ -34,8 +35,10 @@ Handler = Callable[[State, Any], Awaitable[dict[str, Any] | None]]
 class ChatNamespace(Connections):
     """Connections (chat/realtime/connections.py) plus the events clients send."""
 
-    def __init__(self, services: Services, settings: Settings):
+    def __init__(self, services: Services, settings: Settings, publisher: SocketPublisher) -> None:
         super().__init__(services, settings)
+        # Each event is handled acting for its socket, so `echo=False` skips that socket.
+        self.publisher = publisher
         # Events being handled right now, so a shutdown can let them finish and ack.
         self._inflight = 0
         self._idle = asyncio.Event()
@@ -70,9 +73,18 @@ class ChatNamespace(Connections):
         if self.draining:
             error = Unavailable("The server is restarting: reconnect and send again")
             return {"ok": False, "error": error.to_dict()}
-        token = origin_sid.set(sid)
         self._inflight += 1
         self._idle.clear()
+        try:
+            with self.publisher.acting_for(sid):
+                return await self._handle(sid, event, payloads)
+        finally:
+            self._inflight -= 1
+            if not self._inflight:
+                self._idle.set()
+
+    async def _handle(self, sid: str, event: Any, payloads: tuple[Any, ...]) -> dict[str, Any]:
+        """One event: its handler's result as the ack, or the error it raised; its metrics."""
         started = time.perf_counter()
         handler = self.handlers.get(event) if isinstance(event, str) else None
         # Metric labels from the fixed handler table only: a client's junk names never make series.
@@ -96,10 +108,6 @@ class ChatNamespace(Connections):
         finally:
             SOCKET_EVENTS.labels(name, outcome).inc()
             ACK_SECONDS.labels(name).observe(time.perf_counter() - started)
-            origin_sid.reset(token)
-            self._inflight -= 1
-            if not self._inflight:
-                self._idle.set()
 
     async def drain(self, within: float) -> None:
         """Shutdown, step 1: take no new events and let those in flight finish (and ack)."""
@@ -166,21 +174,17 @@ class ChatNamespace(Connections):
 
     async def message_read(self, state: State, payload: Any) -> dict[str, Any]:
         data = schemas.load(schemas.SeqPayload(), payload)
-        seq = await self.services.messages.mark(
-            state["user_id"], data["roomId"], data["seq"], "lastReadSeq"
-        )
+        seq = await self.services.receipts.mark_read(state["user_id"], data["roomId"], data["seq"])
         return {"lastReadSeq": seq}
 
     async def message_delivered(self, state: State, payload: Any) -> dict[str, Any]:
         data = schemas.load(schemas.SeqPayload(), payload)
-        await self.services.messages.mark(
-            state["user_id"], data["roomId"], data["seq"], "lastDeliveredSeq"
-        )
+        await self.services.receipts.mark_delivered(state["user_id"], data["roomId"], data["seq"])
         return {}
 
     async def get_history(self, state: State, payload: Any) -> dict[str, Any]:
         data = schemas.load(schemas.HistoryPayload(), payload)
-        messages, more = await self.services.messages.history(
+        messages, more = await self.services.history.page(
             state["user_id"],
             data["roomId"],
             before=data.get("before"),
@@ -194,7 +198,7 @@ class ChatNamespace(Connections):
         cursors = data["rooms"]
         if any(isinstance(c, dict) for c in cursors.values()):  # the change-cursor form
             return await self.services.catch_up.sync(state["user_id"], cursors)
-        return {"rooms": await self.services.messages.sync(state["user_id"], cursors)}
+        return {"rooms": await self.services.history.sync(state["user_id"], cursors)}
 
     async def user_status(self, state: State, payload: Any) -> dict[str, Any]:
         data = schemas.load(schemas.StatusPayload(), payload)
