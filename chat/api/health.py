@@ -8,15 +8,17 @@ from aiohttp import web
 
 from chat import __version__
 from chat.api.keys import SERVICES, SETTINGS, STARTED_AT
-from chat.services.views import iso
+from chat.api.route import Routes
+from chat.services.presenters.shapes import HealthWire
+from chat.services.presenters.time import iso
 
-routes = web.RouteTableDef()
+routes = Routes()
 
 
-@routes.get("/health")
-@routes.get("/api/health")
+@routes.get("/health", "Health: is MongoDB reachable", reply=HealthWire, auth=False)
+@routes.get("/api/health", "Health (under /api)", reply=HealthWire, auth=False)
 async def health(request: web.Request) -> web.Response:
-    connected = await request.app[SERVICES].store.ping(within=2.5)
+    connected = await request.app[SERVICES].health.database_reachable(within=2.5)
     return web.json_response(
         {
             "status": "ok" if connected else "degraded",

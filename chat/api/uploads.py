@@ -3,101 +3,54 @@
 from __future__ import annotations
 
 import mimetypes
-import time
-from collections.abc import Awaitable
-from typing import TypeVar
 
-from aiohttp import BodyPartReader, MultipartReader, web
+from aiohttp import web
 
 from chat import schemas
-from chat.api import protocol
-from chat.api.helpers import ok, principal, query
-from chat.api.keys import SERVICES, SETTINGS
-from chat.errors import NotFound, PayloadTooLarge, ValidationFailed
-from chat.media.storage import LocalStorage
+from chat.api.helpers import ok
+from chat.api.keys import SERVICES
+from chat.api.multipart import read_form
+from chat.api.replies import MessagePage, UploadReply, UserReply
+from chat.api.route import Data, Routes
+from chat.errors import NotFound
+from chat.services.accounts import Principal
+from chat.services.presenters.shapes import FileStats
 
-routes = web.RouteTableDef()
-T = TypeVar("T")
+routes = Routes()
+files = web.RouteTableDef()  # not in the OpenAPI document: the stored files themselves
 
-FIELD_LIMIT = 16 * 1024
-CHUNK = 64 * 1024
-FORM_OVERHEAD = 64 * 1024
-
-
-class _Pace:
-    """A minimum upload rate: after HTTP_READ_TIMEOUT seconds of grace, each byte received buys
-    1/UPLOAD_MIN_BYTES_PER_SECOND seconds more. A trickle (1 byte/s) is cut off after the grace."""
-
-    def __init__(self, request: web.Request):
-        settings = request.app[SETTINGS]
-        self.start = time.monotonic() + settings.http_read_timeout
-        self.rate = max(1, settings.upload_min_bytes_per_second)
-        self.received = 0
-
-    def __call__(self, awaitable: Awaitable[T]) -> Awaitable[T]:
-        return protocol.within(awaitable, self.start + self.received / self.rate)
-
-
-async def read_form(
-    request: web.Request, limit: int, fields: set[str]
-) -> tuple[dict, bytes, str, str | None]:
-    """Stream a multipart form: the `file` part up to `limit` bytes (reading stops there) and the
-    named text fields, at a minimum rate. Returns (fields, file bytes, file name, declared type)."""
-    if request.content_length is not None and request.content_length > limit + FORM_OVERHEAD:
-        raise PayloadTooLarge(f"At most {limit} bytes")
-    if not request.content_type.startswith("multipart/form-data"):
-        raise ValidationFailed("Send the file as multipart/form-data")
-    try:
-        reader = await request.multipart()
-    except (ValueError, AssertionError):
-        raise ValidationFailed("Malformed multipart body") from None
-    values: dict[str, str] = {}
-    data: bytes | None = None
-    filename, declared = "", None
-    paced = _Pace(request)
-    while (part := await paced(_next_part(reader))) is not None:
-        if not isinstance(part, BodyPartReader):
-            raise ValidationFailed("Nested multipart is not accepted")
-        if part.name == "file" and data is None:
-            filename, declared = part.filename or "", part.headers.get("Content-Type")
-            chunks, size = [], 0
-            while chunk := await paced(part.read_chunk(CHUNK)):
-                size += len(chunk)
-                paced.received += len(chunk)
-                if size > limit:
-                    raise PayloadTooLarge(f"At most {limit} bytes")
-                chunks.append(chunk)
-            data = b"".join(chunks)
-        elif part.name in fields and part.name not in values:
-            raw = await paced(part.read())
-            if len(raw) > FIELD_LIMIT:
-                raise PayloadTooLarge(f"Field {part.name} too long")
-            values[part.name] = raw.decode("utf-8", errors="replace")
-        else:
-            raise ValidationFailed(f"Unexpected form field {part.name!r}")
-    if data is None:
-        raise ValidationFailed("The form needs a `file` field", {"fields": {"file": ["Missing."]}})
-    return values, data, filename, declared
+UPLOAD_FORM = {
+    "type": "object",
+    "required": ["file"],
+    "properties": {
+        "file": {"type": "string", "format": "binary"},
+        "roomId": {"type": "string"},
+        "text": {"type": "string", "maxLength": 4000},
+        "clientId": {"type": "string", "minLength": 1, "maxLength": 100},
+    },
+}
+AVATAR_FORM = {
+    "type": "object",
+    "required": ["file"],
+    "properties": {"file": {"type": "string", "format": "binary"}},
+}
 
 
-async def _next_part(reader: MultipartReader) -> object:
-    try:
-        return await reader.next()
-    except ValueError:  # a malformed boundary or part; header errors reach the error middleware
-        raise ValidationFailed("Malformed multipart body") from None
-
-
-@routes.post("/api/uploads")
-async def upload(request: web.Request) -> web.Response:
-    me = await principal(request)
+@routes.post(
+    "/api/uploads",
+    "Upload a file",
+    form=UPLOAD_FORM,
+    reply=UploadReply,
+    status=201,
+    also=(200,),  # a resend of a stored clientId: the first message
+)
+async def upload(request: web.Request, me: Principal) -> web.Response:
     media = request.app[SERVICES].media
-    values, data, filename, declared = await read_form(
-        request, media.limits.largest, {"roomId", "text", "clientId"}
-    )
-    form = schemas.load(schemas.UploadFields(), values)
+    form = await read_form(request, media.limits.largest, {"roomId", "text", "clientId"})
+    values = schemas.load(schemas.UploadFields(), form.fields)
     attachment, message, created = await media.upload(
-        me.user_id, data, filename, declared,
-        room_id=form.get("roomId"), text=form["text"], client_id=form.get("clientId"),
+        me.user_id, form.data, form.filename, form.declared,
+        room_id=values.get("roomId"), text=values["text"], client_id=values.get("clientId"),
     )  # fmt: skip
     body = {"attachment": attachment}
     if message is not None:
@@ -105,37 +58,32 @@ async def upload(request: web.Request) -> web.Response:
     return ok(body, 201 if created else 200)
 
 
-@routes.post("/api/users/me/avatar")
-async def avatar(request: web.Request) -> web.Response:
-    me = await principal(request)
-    services = request.app[SERVICES]
-    _, data, filename, declared = await read_form(request, services.media.limits.image_bytes, set())
-    user = await services.media.set_avatar(me.user_id, data, filename, declared)
-    return ok({"user": await services.users.view(user, own=True)})
+@routes.post("/api/users/me/avatar", "Upload your avatar", form=AVATAR_FORM, reply=UserReply)
+async def avatar(request: web.Request, me: Principal) -> web.Response:
+    media = request.app[SERVICES].media
+    form = await read_form(request, media.limits.image_bytes)
+    user = await media.set_avatar(me.user_id, form.data, form.filename, form.declared)
+    return ok({"user": user})
 
 
-@routes.get("/api/rooms/{room_id}/media")
-async def room_media(request: web.Request) -> web.Response:
-    me = await principal(request)
-    q = query(request, schemas.MediaQuery())
+@routes.get(
+    "/api/rooms/{room_id}/media", "Messages with files", query=schemas.MediaQuery, reply=MessagePage
+)
+async def room_media(request: web.Request, me: Principal, q: Data) -> web.Response:
     messages, more = await request.app[SERVICES].media.media(
         me.user_id, request.match_info["room_id"], q.get("kind"), q.get("before"), q["limit"]
     )
     return ok({"messages": messages, "hasMore": more})
 
 
-@routes.get("/api/rooms/{room_id}/files/stats")
-async def file_stats(request: web.Request) -> web.Response:
-    me = await principal(request)
+@routes.get("/api/rooms/{room_id}/files/stats", "File counts and bytes", reply=FileStats)
+async def file_stats(request: web.Request, me: Principal) -> web.Response:
     return ok(await request.app[SERVICES].media.stats(me.user_id, request.match_info["room_id"]))
 
 
-@routes.get("/uploads/{name}")
+@files.get("/uploads/{name}")
 async def serve_upload(request: web.Request) -> web.StreamResponse:
-    storage = request.app[SERVICES].media.storage
-    path = (
-        storage.path_of(request.match_info["name"]) if isinstance(storage, LocalStorage) else None
-    )
+    path = request.app[SERVICES].media.local_file(request.match_info["name"])
     if path is None or not path.is_file():
         raise NotFound("No such file")
     mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
