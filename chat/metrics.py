@@ -62,6 +62,9 @@ class _Family:
     def _new(self) -> Any:
         raise NotImplementedError
 
+    def collect(self) -> Metric:
+        raise NotImplementedError
+
     def labels(self, *values: str) -> Any:
         """The child for these label values; keep it where it is used often."""
         child = self._children.get(values)

@@ -9,8 +9,8 @@ import secrets
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-import cloudinary.exceptions  # type: ignore[import-untyped]
-import cloudinary.uploader  # type: ignore[import-untyped]
+import cloudinary.exceptions
+import cloudinary.uploader
 
 from chat.errors import Unavailable
 from chat.media.sniff import Detected

@@ -9,7 +9,7 @@ import warnings
 from dataclasses import dataclass
 from typing import Literal
 
-import filetype  # type: ignore[import-untyped]
+import filetype
 from PIL import Image
 
 from chat.errors import PayloadTooLarge, UnsupportedMediaType, ValidationFailed
