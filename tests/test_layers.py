@@ -1,9 +1,14 @@
-"""DESIGN.md's layer rule, checked on the source: transport -> services -> store, never upward."""
+"""DESIGN.md's layer rule, checked on the source: transport -> services -> store, never upward.
+
+The transports (chat.api, chat.realtime) reach the database and the file storage only through
+services; chat.kit (small tools) and chat.domain (the values) stand on nothing of chat's."""
 
 from __future__ import annotations
 
 import ast
 from pathlib import Path
+
+import pytest
 
 CHAT = Path(__file__).resolve().parents[1] / "chat"
 
@@ -19,8 +24,8 @@ FORBIDDEN = {
         "pymongo",
         "bson",
     ),
-    "chat.api": ("chat.realtime", "chat.app", "pymongo", "bson"),
-    "chat.realtime": ("chat.api", "chat.app", "pymongo", "bson"),
+    "chat.api": ("chat.realtime", "chat.app", "chat.store", "chat.media", "pymongo", "bson"),
+    "chat.realtime": ("chat.api", "chat.app", "chat.store", "chat.media", "pymongo", "bson"),
     "chat.errors": ("chat", "aiohttp", "socketio", "pymongo"),
     "chat.media": (
         "chat.services",
@@ -31,6 +36,8 @@ FORBIDDEN = {
         "socketio",
         "pymongo",
     ),
+    "chat.kit": ("chat",),
+    "chat.domain": ("chat",),
 }
 DRIVER = ("pymongo", "bson")
 
@@ -49,20 +56,21 @@ def _imports(path: Path) -> list[str]:
     return names
 
 
+def _within(name: str, prefix: str) -> bool:
+    return name == prefix or name.startswith(prefix + ".")
+
+
 def _violations() -> list[str]:
     found = []
     for path in sorted(CHAT.rglob("*.py")):
         module = _module(path)
-        banned = [
-            b
-            for layer, ban in FORBIDDEN.items()
-            if module == layer or module.startswith(layer + ".")
-            for b in ban
-        ]
+        layers = [layer for layer in FORBIDDEN if _within(module, layer)]
+        banned = [b for layer in layers for b in FORBIDDEN[layer]]
         if not module.startswith("chat.store"):
             banned += DRIVER
         for name in _imports(path):
-            if any(name == b or name.startswith(b + ".") for b in banned):
+            own = any(_within(name, layer) for layer in layers)  # chat.kit.x may use chat.kit.y
+            if not own and any(_within(name, b) for b in banned):
                 found.append(f"{module} imports {name}")
     return found
 
@@ -71,14 +79,38 @@ def test_no_layer_imports_upward():
     assert _violations() == []
 
 
-def test_the_check_sees_a_violation(tmp_path):
-    # The rule's own test: a services module importing aiohttp would be caught.
-    bad = CHAT / "services" / "_layer_probe.py"
-    bad.write_text("import aiohttp\nfrom pymongo import MongoClient\n")
+PROBES = {
+    "services": "import aiohttp\nfrom pymongo import MongoClient\n",
+    "api": "from chat.store import Store\nfrom chat.media.storage import LocalStorage\n",
+    "realtime": "import chat.store.users\n",
+    "kit": "from chat.kit.tasks import TaskSet\nfrom chat.errors import ChatError\n",
+}
+
+
+@pytest.mark.parametrize("layer", PROBES)
+def test_the_check_sees_a_violation(layer):
+    # The rule's own test: a module importing what its layer may not would be caught.
+    bad = CHAT / layer / "_layer_probe.py"
+    bad.write_text(PROBES[layer])
     try:
-        assert sorted(_violations()) == [
-            "chat.services._layer_probe imports aiohttp",
-            "chat.services._layer_probe imports pymongo",
-        ]
+        assert (
+            sorted(_violations())
+            == {
+                "services": [
+                    "chat.services._layer_probe imports aiohttp",
+                    "chat.services._layer_probe imports pymongo",
+                ],
+                "api": [
+                    "chat.api._layer_probe imports chat.media.storage",
+                    "chat.api._layer_probe imports chat.store",
+                ],
+                "realtime": ["chat.realtime._layer_probe imports chat.store.users"],
+                "kit": ["chat.kit._layer_probe imports chat.errors"],  # its own package is fine
+            }[layer]
+        )
     finally:
         bad.unlink()
+
+
+def test_the_domain_imports_nothing_of_chat():
+    assert [n for n in _imports(CHAT / "domain.py") if _within(n, "chat")] == []
