@@ -13,6 +13,8 @@ RoomType = Literal["public", "private", "direct"]
 Role = Literal["owner", "admin", "member"]
 MessageType = Literal["text", "image", "file", "system"]
 Pointer = Literal["read", "delivered"]
+# The status a user chooses ("offline" while connected: invisible to others).
+UserStatus = Literal["online", "away", "busy", "offline"]
 
 MANAGERS: tuple[Role, ...] = ("owner", "admin")
 # Message types that carry stored files.
@@ -30,7 +32,7 @@ class User:
     avatar_key: str | None = None
     avatar_resource: str | None = None
     bio: str = ""
-    status: str = "online"
+    status: UserStatus = "online"
     last_seen: int | None = None
 
 

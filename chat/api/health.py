@@ -19,15 +19,13 @@ routes = Routes()
 @routes.get("/api/health", "Health (under /api)", reply=HealthWire, auth=False)
 async def health(request: web.Request) -> web.Response:
     connected = await request.app[SERVICES].health.database_reachable(within=2.5)
-    return web.json_response(
-        {
-            "status": "ok" if connected else "degraded",
-            "database": "connected" if connected else "disconnected",
-            "uptime": round(time.monotonic() - request.app[STARTED_AT], 3),
-            "version": __version__,
-            # Seed 001's fields: monitoring written for those servers reads them.
-            "timestamp": iso(time.time_ns() // 1_000_000),
-            "environment": request.app[SETTINGS].env,
-        },
-        status=200 if connected else 503,
-    )
+    body: HealthWire = {
+        "status": "ok" if connected else "degraded",
+        "database": "connected" if connected else "disconnected",
+        "uptime": round(time.monotonic() - request.app[STARTED_AT], 3),
+        "version": __version__,
+        # Seed 001's fields: monitoring written for those servers reads them.
+        "timestamp": iso(time.time_ns() // 1_000_000),
+        "environment": request.app[SETTINGS].env,
+    }
+    return web.json_response(body, status=200 if connected else 503)

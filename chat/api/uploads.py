@@ -52,7 +52,7 @@ async def upload(request: web.Request, me: Principal) -> web.Response:
         me.user_id, form.data, form.filename, form.declared,
         room_id=values.get("roomId"), text=values["text"], client_id=values.get("clientId"),
     )  # fmt: skip
-    body = {"attachment": attachment}
+    body: dict[str, object] = {"attachment": attachment}
     if message is not None:
         body["message"] = message
     return ok(body, 201 if created else 200)

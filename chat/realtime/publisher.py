@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any
 
 import socketio
 
@@ -38,7 +37,7 @@ class SocketPublisher:
     async def publish(
         self,
         event: str,
-        payload: dict[str, Any],
+        payload: Mapping[str, object],
         audience: Audience,
         *,
         echo: bool = True,

@@ -10,6 +10,7 @@ from chat.errors import NotFound, ValidationFailed
 from chat.services.access import Access
 from chat.services.history import SYNC_PAGE, HistoryService
 from chat.services.message_views import present
+from chat.services.presenters.shapes import ChangesPage, MessageWire
 from chat.services.rooms import RoomService
 from chat.store import Store
 
@@ -24,7 +25,7 @@ def _missing(room_id: str, since: int) -> Doc:
     return {"roomId": room_id, "messages": [], "ver": since, "hasMore": False, "error": error}
 
 
-def _page(room_id: str, since: int, page: Page, views: dict[str, Doc]) -> Doc:
+def _page(room_id: str, since: int, page: Page, views: dict[str, MessageWire]) -> Doc:
     messages, more = page
     return {
         "roomId": room_id,
@@ -41,7 +42,7 @@ class CatchUpService:
         self.history = history
         self.rooms = rooms
 
-    async def changes(self, user_id: str, room_id: str, since: int, limit: int) -> Doc:
+    async def changes(self, user_id: str, room_id: str, since: int, limit: int) -> ChangesPage:
         """One room's changes after `since`: `{messages, ver, hasMore}` (the REST twin)."""
         room, _ = await self.access.readable(user_id, room_id)
         _check_cursors({room_id: since}, {room_id: room})

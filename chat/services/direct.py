@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from chat.errors import NotFound, ValidationFailed
 from chat.services.access import Access
 from chat.services.membership import Membership
+from chat.services.presenters.shapes import RoomWire
 from chat.services.room_views import RoomViews
 from chat.store import Store
-
-Doc = dict[str, Any]
 
 
 class DirectRooms:
@@ -20,7 +17,7 @@ class DirectRooms:
         self.views = views
         self.membership = membership
 
-    async def direct(self, user_id: str, other_id: str) -> Doc:
+    async def direct(self, user_id: str, other_id: str) -> RoomWire:
         """The one direct room of two users, made on first use; safe against a race."""
         if other_id == user_id:
             raise ValidationFailed("A direct room needs another user")

@@ -5,7 +5,7 @@ The realtime layer implements Publisher; services never learn how audiences beco
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -38,7 +38,7 @@ class Publisher(Protocol):
     async def publish(
         self,
         event: str,
-        payload: dict[str, Any],
+        payload: Mapping[str, object],
         audience: Audience,
         *,
         echo: bool = True,

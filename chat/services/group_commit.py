@@ -20,10 +20,10 @@ from chat.errors import NotFound
 from chat.metrics import MESSAGES_STORED, SEND_BATCHES
 from chat.services.events import Audience, Publisher
 from chat.services.presenters.messages import last_message_summary, message_view
+from chat.services.presenters.shapes import MessageWire
 from chat.services.resends import pull_back_pointers, read_pointers, settle_duplicates
 from chat.store import Store, now_ms
 
-Doc = dict[str, Any]
 MAX_BATCH = 500
 # Batches in flight at once (each for other rooms): enough to keep the database busy while the
 # event loop is slow to come back to each one, few enough that batches stay large under load.
@@ -34,7 +34,7 @@ RECENT_CLIENT_IDS = 20_000
 Refusal = Callable[[str, str], Awaitable[Any]]
 # What a send is answered with: the stored message, and its view if this send stored it (None:
 # the same clientId was stored before, and nothing was announced).
-Outcome = tuple[Message, Doc | None]
+Outcome = tuple[Message, MessageWire | None]
 
 
 def _future() -> asyncio.Future[Outcome]:
@@ -191,7 +191,7 @@ class GroupCommit:
     ) -> tuple[int, int] | None:
         newest = sends[-1]
         newest.message.created_at = now
-        summary = last_message_summary(newest.message, newest.sender)
+        summary: dict[str, object] = dict(last_message_summary(newest.message, newest.sender))
         del summary["seq"]  # the room's lastSeq is this message's seq
         return await self.store.rooms.reserve_seqs(room_id, len(sends), summary, now)
 

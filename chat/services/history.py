@@ -7,6 +7,7 @@ from typing import Any
 from chat.errors import NotFound
 from chat.services.access import Access
 from chat.services.message_views import present
+from chat.services.presenters.shapes import MessageWire
 from chat.store import Store
 
 Doc = dict[str, Any]
@@ -21,7 +22,7 @@ class HistoryService:
 
     async def page(
         self, user_id: str, room_id: str, *, before: int | None, after: int | None, limit: int
-    ) -> tuple[list[Doc], bool]:
+    ) -> tuple[list[MessageWire], bool]:
         """Up to `limit` messages of the room ascending by seq (after `after`, or ending before
         `before` or at the newest), and whether more lie beyond."""
         await self.access.readable(user_id, room_id)
@@ -46,7 +47,9 @@ class HistoryService:
             result.append({"roomId": room_id, "messages": messages, "hasMore": more})
         return result
 
-    async def search(self, user_id: str, text: str, room_id: str | None, limit: int) -> list[Doc]:
+    async def search(
+        self, user_id: str, text: str, room_id: str | None, limit: int
+    ) -> list[MessageWire]:
         """Live messages containing `text` in the user's rooms (or one of them), newest first."""
         rooms = await self.store.members.room_ids(user_id)
         if room_id is not None:

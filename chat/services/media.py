@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from chat.domain import FILE_KINDS, Attachment, Thumbnail
 from chat.errors import NotFound, PayloadTooLarge, UnsupportedMediaType
@@ -17,10 +16,10 @@ from chat.services.attachment_files import AttachmentFiles
 from chat.services.message_views import present, present_one
 from chat.services.messages import MessageService
 from chat.services.presenters.messages import attachment_view
+from chat.services.presenters.shapes import AttachmentWire, FileStats, MessageWire, UserWire
 from chat.services.users import UserService
 from chat.store import Store
 
-Doc = dict[str, Any]
 MB = 1024 * 1024
 # Decoding a 25 Mpx image for its thumbnail takes ~100 MB and a core for a while: a few at a time,
 # so a burst of uploads queues instead of taking the node's memory.
@@ -75,8 +74,9 @@ class MediaService:
         room_id: str | None = None,
         text: str = "",
         client_id: str | None = None,
-    ) -> tuple[Doc, Doc | None, bool]:
-        """Store a file; with a room, send it as a message. Returns (attachment, message, created)."""
+    ) -> tuple[AttachmentWire | dict[str, object], MessageWire | None, bool]:
+        """Store a file; with a room, send it as a message. Returns (attachment, message, created);
+        the attachment is `{}` when a resent clientId names a message without files."""
         if room_id is not None:
             await self.access.writable(user_id, room_id)  # refuse before anything is stored
             if client_id is not None:
@@ -120,7 +120,7 @@ class MediaService:
 
     async def set_avatar(
         self, user_id: str, data: bytes, filename: str, declared: str | None
-    ) -> Doc:
+    ) -> UserWire:
         """A new avatar (an image); the old one's file goes. Returns the user's own profile."""
         _, detected = self._check(data, filename, declared)
         if detected.kind != "image":
@@ -145,7 +145,7 @@ class MediaService:
 
     async def media(
         self, user_id: str, room_id: str, kind: str | None, before: int | None, limit: int
-    ) -> tuple[list[Doc], bool]:
+    ) -> tuple[list[MessageWire], bool]:
         """The room's live image and file messages (or one of the two), newest page first."""
         await self.access.readable(user_id, room_id)
         messages, more = await self.store.messages.page(
@@ -154,19 +154,17 @@ class MediaService:
         )  # fmt: skip
         return await present(self.store, messages), more
 
-    async def stats(self, user_id: str, room_id: str) -> Doc:
+    async def stats(self, user_id: str, room_id: str) -> FileStats:
         """How many live images and files the room holds, and their bytes."""
         await self.access.readable(user_id, room_id)
         totals = await self.store.messages.attachment_totals(room_id, FILE_KINDS)
-        result: dict[str, dict[str, int]] = {}
-        for kind in FILE_KINDS:
-            count, size = totals.get(kind, (0, 0))
-            result[kind] = {"count": count, "bytes": size}
-        result["total"] = {
-            "count": result["image"]["count"] + result["file"]["count"],
-            "bytes": result["image"]["bytes"] + result["file"]["bytes"],
+        images, image_bytes = totals.get("image", (0, 0))
+        files, file_bytes = totals.get("file", (0, 0))
+        return {
+            "image": {"count": images, "bytes": image_bytes},
+            "file": {"count": files, "bytes": file_bytes},
+            "total": {"count": images + files, "bytes": image_bytes + file_bytes},
         }
-        return result
 
 
 def _attachment(stored: Stored, name: str, detected: Detected, size: int) -> Attachment:

@@ -3,19 +3,18 @@ room (the owner deletes it, or the last one out leaves)."""
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Protocol
 
 from chat.domain import MANAGERS, Member, Role, Room
 from chat.errors import Forbidden, NotFound, ValidationFailed
 from chat.services.access import Access, require_role
 from chat.services.events import Audience, Publisher
 from chat.services.presenters.rooms import member_view
+from chat.services.presenters.shapes import MemberWire, RoleChange, RoomWire
 from chat.services.room_views import RoomViews
 from chat.services.users import UserService
 from chat.store import Store
 from chat.store.base import is_id
-
-Doc = dict[str, Any]
 
 # Who inherits a room from an owner who leaves: the longest-standing admin, else member.
 SUCCESSION: tuple[Role, ...] = ("admin", "member")
@@ -43,7 +42,7 @@ class Membership:
         self.views = views
         self.files = files
 
-    async def members(self, user_id: str, room_id: str) -> list[Doc]:
+    async def members(self, user_id: str, room_id: str) -> list[MemberWire]:
         """The room's members, longest-standing first, for anyone who may read it."""
         await self.access.readable(user_id, room_id)
         members = await self.store.members.of_room(room_id)
@@ -66,7 +65,7 @@ class Membership:
                 await self.publisher.publish("member-joined", payload, Audience.room(room.id))
         return member
 
-    async def join(self, user_id: str, room_id: str, invite_code: str | None = None) -> Doc:
+    async def join(self, user_id: str, room_id: str, invite_code: str | None = None) -> RoomWire:
         """Join a public room, or a private one with its current invite code."""
         room = await self.access.room(room_id)
         member = await self.access.membership(room_id, user_id)
@@ -79,7 +78,7 @@ class Membership:
             room = await self.access.room(room_id)
         return await self.views.view_for(room, user_id, member)
 
-    async def join_by_invite(self, user_id: str, invite_code: str) -> Doc:
+    async def join_by_invite(self, user_id: str, invite_code: str) -> RoomWire:
         room = await self.store.rooms.by_invite_code(invite_code)
         if room is None or room.type != "private":
             raise NotFound("Invalid invite code")
@@ -91,7 +90,7 @@ class Membership:
             raise NotFound("Not a member of this room")
         return target
 
-    async def set_role(self, user_id: str, room_id: str, target_id: str, role: Role) -> Doc:
+    async def set_role(self, user_id: str, room_id: str, target_id: str, role: Role) -> RoleChange:
         _, member = await self.access.writable(user_id, room_id)
         require_role(member, ("owner",), "change roles")
         target = await self._target(room_id, target_id)

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from chat.domain import Message, Reaction
 from chat.services.presenters.messages import message_view, reactions_view
+from chat.services.presenters.shapes import MessageWire
 from chat.store import Store
 
-Doc = dict[str, Any]
 
-
-async def present(store: Store, messages: list[Message]) -> list[Doc]:
+async def present(store: Store, messages: list[Message]) -> list[MessageWire]:
     """The messages' views, two queries for the whole page (senders, reactions)."""
     if not messages:
         return []
@@ -25,5 +22,5 @@ async def present(store: Store, messages: list[Message]) -> list[Doc]:
     ]
 
 
-async def present_one(store: Store, message: Message) -> Doc:
+async def present_one(store: Store, message: Message) -> MessageWire:
     return (await present(store, [message]))[0]

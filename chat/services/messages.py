@@ -6,8 +6,6 @@ services/receipts.py, the batched write behind `send` in services/group_commit.p
 
 from __future__ import annotations
 
-from typing import Any
-
 from chat.domain import MANAGERS, Attachment, Message, MessageType, User
 from chat.errors import Forbidden, NotFound, RateLimited, ValidationFailed
 from chat.kit.ttl_cache import TtlCache
@@ -18,11 +16,10 @@ from chat.services.events import Audience, Publisher
 from chat.services.group_commit import GroupCommit
 from chat.services.message_views import present_one
 from chat.services.presenters.messages import last_message_summary, reactions_view
+from chat.services.presenters.shapes import MessageWire, ReactionWire
 from chat.services.typing import TypingService
 from chat.store import Store, new_id, now_ms
 from chat.store.base import is_id
-
-Doc = dict[str, Any]
 
 # A renamed user's next messages may show the old name for this long.
 SENDER_CACHE_SECONDS = 10
@@ -60,7 +57,7 @@ class MessageService:
         kind: MessageType = "text",
         attachments: list[Attachment] | None = None,
         member_known: bool = False,
-    ) -> tuple[Doc, bool]:
+    ) -> tuple[MessageWire, bool]:
         """Store, then broadcast, a message. Returns (message view, created); a repeated clientId
         returns the first message with created False and broadcasts nothing.
 
@@ -124,7 +121,7 @@ class MessageService:
             raise NotFound("Message not found")
         return msg
 
-    async def edit(self, user_id: str, message_id: str, text: str) -> Doc:
+    async def edit(self, user_id: str, message_id: str, text: str) -> MessageWire:
         """New text for the sender's own message; returns the message's view."""
         await self.limiter.hit("edits", user_id)  # each edit is a broadcast to the room
         msg = await self._message(message_id)
@@ -181,7 +178,7 @@ class MessageService:
             msg.room_id, msg.seq, last_message_summary(msg, sender)
         )
 
-    async def react(self, user_id: str, message_id: str, emoji: str) -> list[Doc]:
+    async def react(self, user_id: str, message_id: str, emoji: str) -> list[ReactionWire]:
         """Add the user's reaction, or take it back; returns the message's reactions."""
         await self.limiter.hit("reactions", user_id)
         msg = await self._message(message_id)

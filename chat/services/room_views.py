@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from chat.domain import Member, Room
 from chat.services.access import Access
 from chat.services.events import Audience, Publisher
 from chat.services.presenters.rooms import room_view
+from chat.services.presenters.shapes import RoomWire, UserWire
 from chat.services.users import UserService
 from chat.store import Store
-
-Doc = dict[str, Any]
 
 
 class RoomViews:
@@ -23,7 +20,7 @@ class RoomViews:
 
     async def view_for(
         self, room: Room, user_id: str, member: Member | None = None, *, unread: int | None = None
-    ) -> Doc:
+    ) -> RoomWire:
         """The room as `user_id` sees it (their membership is looked up unless given); a direct
         room shows the other user as its `peer`."""
         if member is None:
@@ -31,7 +28,7 @@ class RoomViews:
         peer = await self._peer(room, user_id) if room.type == "direct" else None
         return room_view(room, member, unread=unread, peer=peer)
 
-    async def _peer(self, room: Room, user_id: str) -> Doc | None:
+    async def _peer(self, room: Room, user_id: str) -> UserWire | None:
         other = next((u for u in room.direct_users if u != user_id), None)
         return await self.users.view_of(other) if other else None
 

@@ -17,11 +17,10 @@ from chat.services.direct import DirectRooms
 from chat.services.events import Publisher
 from chat.services.membership import Membership, RoomFiles
 from chat.services.presenters.rooms import room_view
+from chat.services.presenters.shapes import MemberWire, RoleChange, RoomWire
 from chat.services.room_views import RoomViews
 from chat.services.users import UserService
 from chat.store import Store
-
-Doc = dict[str, Any]
 
 __all__ = ["RoomFiles", "RoomService"]
 
@@ -44,11 +43,11 @@ class RoomService:
 
     # -- queries --------------------------------------------------------------------------------
 
-    async def list_public(self, q: str, skip: int, limit: int) -> tuple[list[Doc], int]:
+    async def list_public(self, q: str, skip: int, limit: int) -> tuple[list[RoomWire], int]:
         rooms, total = await self.store.rooms.list_public(q, skip, limit)
         return [room_view(r) for r in rooms], total
 
-    async def mine(self, user_id: str, *, exclude: Collection[str] = ()) -> list[Doc]:
+    async def mine(self, user_id: str, *, exclude: Collection[str] = ()) -> list[RoomWire]:
         """The user's rooms (but those in `exclude`), most recent activity first, each with its
         unread count."""
         members = {
@@ -71,13 +70,13 @@ class RoomService:
         """The user's rooms; handshakes arriving together share one query."""
         return await self._room_ids.load(user_id) or []
 
-    async def get(self, user_id: str, room_id: str) -> Doc:
+    async def get(self, user_id: str, room_id: str) -> RoomWire:
         room, member = await self.access.readable(user_id, room_id)
         return await self.views.view_for(room, user_id, member)
 
     # -- changes --------------------------------------------------------------------------------
 
-    async def create(self, user_id: str, name: str, description: str, kind: RoomType) -> Doc:
+    async def create(self, user_id: str, name: str, description: str, kind: RoomType) -> RoomWire:
         invite_code = random_code() if kind == "private" else None
         room = await self.store.rooms.insert(
             kind, name, description, user_id, invite_code=invite_code
@@ -89,7 +88,7 @@ class RoomService:
         await self.views.announce("room-created", room)
         return await self.views.view_for(room, user_id)
 
-    async def update(self, user_id: str, room_id: str, fields: Mapping[str, Any]) -> Doc:
+    async def update(self, user_id: str, room_id: str, fields: Mapping[str, Any]) -> RoomWire:
         """Change a room's name, description or type (owner and admins); a room made private
         gets an invite code, a room made public loses it."""
         room, member = await self.access.writable(user_id, room_id)
@@ -128,16 +127,16 @@ class RoomService:
 
     # -- membership and direct rooms (services/membership.py, services/direct.py) ---------------
 
-    async def members(self, user_id: str, room_id: str) -> list[Doc]:
+    async def members(self, user_id: str, room_id: str) -> list[MemberWire]:
         return await self.membership.members(user_id, room_id)
 
-    async def join(self, user_id: str, room_id: str, invite_code: str | None = None) -> Doc:
+    async def join(self, user_id: str, room_id: str, invite_code: str | None = None) -> RoomWire:
         return await self.membership.join(user_id, room_id, invite_code)
 
-    async def join_by_invite(self, user_id: str, invite_code: str) -> Doc:
+    async def join_by_invite(self, user_id: str, invite_code: str) -> RoomWire:
         return await self.membership.join_by_invite(user_id, invite_code)
 
-    async def set_role(self, user_id: str, room_id: str, target_id: str, role: Role) -> Doc:
+    async def set_role(self, user_id: str, room_id: str, target_id: str, role: Role) -> RoleChange:
         return await self.membership.set_role(user_id, room_id, target_id, role)
 
     async def kick(self, user_id: str, room_id: str, target_id: str) -> None:
@@ -146,5 +145,5 @@ class RoomService:
     async def leave(self, user_id: str, room_id: str) -> None:
         await self.membership.leave(user_id, room_id)
 
-    async def direct(self, user_id: str, other_id: str) -> Doc:
+    async def direct(self, user_id: str, other_id: str) -> RoomWire:
         return await self.direct_rooms.direct(user_id, other_id)

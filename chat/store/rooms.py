@@ -7,7 +7,7 @@ for a direct room, `directKey` (its two users, sorted and joined: unique, so a p
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Mapping
 
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
@@ -154,7 +154,7 @@ class RoomRepo:
         return _room(doc) if doc else None
 
     async def reserve_seqs(
-        self, room_id: str, count: int, newest: dict[str, Any], when: int
+        self, room_id: str, count: int, newest: Mapping[str, object], when: int
     ) -> tuple[int, int] | None:
         """Take the room's next `count` seqs, and as many change numbers (vers), in one step, and
         record the newest message's summary with them, so the summary always describes message
@@ -188,7 +188,9 @@ class RoomRepo:
         )
         return result.modified_count == 1
 
-    async def refresh_last_message(self, room_id: str, seq: int, summary: dict[str, Any]) -> None:
+    async def refresh_last_message(
+        self, room_id: str, seq: int, summary: Mapping[str, object]
+    ) -> None:
         """Rewrite the last-message summary after an edit or delete of that very message."""
         await self.c.update_one(
             {"_id": room_id, "lastSeq": seq}, {"$set": {"lastMessage": summary}}

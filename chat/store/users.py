@@ -8,7 +8,7 @@ from pymongo import ASCENDING, ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
-from chat.domain import User
+from chat.domain import User, UserStatus
 from chat.store.base import Doc, Duplicate, new_id, now_ms, translate_errors
 
 
@@ -93,7 +93,7 @@ class UserRepo:
         *,
         name: str | None = None,
         bio: str | None = None,
-        status: str | None = None,
+        status: UserStatus | None = None,
         password_hash: str | None = None,
     ) -> User | None:
         """Change the fields given (None: unchanged); the user after the change, None if gone."""

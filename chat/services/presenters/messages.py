@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from chat.domain import Attachment, Message, Reaction, User
+from chat.services.presenters.shapes import (
+    AttachmentWire,
+    LastMessageWire,
+    MessageWire,
+    ReactionWire,
+)
 from chat.services.presenters.time import iso
 from chat.services.presenters.users import sender_view
 
-Doc = dict[str, Any]
 
-
-def reactions_view(rows: list[Reaction]) -> list[Doc]:
+def reactions_view(rows: list[Reaction]) -> list[ReactionWire]:
     """Reactions to one message, grouped by emoji in order of first use."""
     grouped: dict[str, list[str]] = {}
     for row in rows:
@@ -19,7 +21,9 @@ def reactions_view(rows: list[Reaction]) -> list[Doc]:
     return [{"emoji": e, "count": len(ids), "userIds": ids} for e, ids in grouped.items()]
 
 
-def message_view(msg: Message, sender: User | None, reactions: list[Doc] | None = None) -> Doc:
+def message_view(
+    msg: Message, sender: User | None, reactions: list[ReactionWire] | None = None
+) -> MessageWire:
     return {
         "id": msg.id,
         "roomId": msg.room_id,
@@ -40,7 +44,7 @@ def message_view(msg: Message, sender: User | None, reactions: list[Doc] | None 
     }
 
 
-def last_message_summary(msg: Message, sender: User | None) -> Doc:
+def last_message_summary(msg: Message, sender: User | None) -> LastMessageWire:
     """What a room listing shows of its newest message."""
     return {
         "id": msg.id,
@@ -54,10 +58,10 @@ def last_message_summary(msg: Message, sender: User | None) -> Doc:
     }
 
 
-def attachment_view(a: Attachment) -> Doc:
+def attachment_view(a: Attachment) -> AttachmentWire:
     """An attachment without its storage bookkeeping (key, backend, resource types)."""
-    view: Doc = {"url": a.url, "name": a.name, "mimeType": a.mime_type, "size": a.size}
-    if a.width is not None:
+    view: AttachmentWire = {"url": a.url, "name": a.name, "mimeType": a.mime_type, "size": a.size}
+    if a.width is not None and a.height is not None:
         view["width"], view["height"] = a.width, a.height
     if a.thumbnail is not None:
         t = a.thumbnail

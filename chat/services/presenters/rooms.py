@@ -3,12 +3,11 @@ room's members."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import cast
 
 from chat.domain import MANAGERS, Member, Room
+from chat.services.presenters.shapes import LastMessageWire, MemberWire, RoomWire, UserWire
 from chat.services.presenters.time import iso
-
-Doc = dict[str, Any]
 
 
 def room_view(
@@ -16,11 +15,11 @@ def room_view(
     member: Member | None = None,
     *,
     unread: int | None = None,
-    peer: Doc | None = None,
-) -> Doc:
+    peer: UserWire | None = None,
+) -> RoomWire:
     """A room as a viewer sees it: with their role and pointers if they are a member."""
     last = room.last_message
-    view: Doc = {
+    view: RoomWire = {
         "id": room.id,
         "type": room.type,
         "name": room.name,
@@ -30,7 +29,8 @@ def room_view(
         "lastSeq": room.last_seq,
         "lastVer": room.last_ver,
         # The summary is written with the seq reservation, so it describes message lastSeq.
-        "lastMessage": {**last, "seq": room.last_seq} if last else None,
+        # Stored in wire form already (services/group_commit.py writes last_message_summary).
+        "lastMessage": cast(LastMessageWire, {**last, "seq": room.last_seq}) if last else None,
         "createdAt": iso(room.created_at),
         "updatedAt": iso(room.updated_at),
     }
@@ -46,7 +46,7 @@ def room_view(
     return view
 
 
-def member_view(member: Member, user: Doc) -> Doc:
+def member_view(member: Member, user: UserWire) -> MemberWire:
     """One entry of a room's member list; `user` is the member's profile as presented."""
     return {
         "user": user,

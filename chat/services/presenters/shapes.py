@@ -8,9 +8,7 @@ NotRequired from the evaluated annotations (Python 3.11 misses it in string anno
 
 from typing import Literal, NotRequired, TypedDict
 
-from chat.domain import MessageType, Role, RoomType
-
-UserStatus = Literal["online", "away", "busy", "offline"]
+from chat.domain import MessageType, Role, RoomType, UserStatus
 
 
 class UserWire(TypedDict):

@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import overload
 
 
+@overload
+def iso(value: int | datetime) -> str: ...
+@overload
+def iso(value: None) -> None: ...
+@overload
+def iso(value: int | datetime | None) -> str | None: ...
 def iso(value: int | datetime | None) -> str | None:
     """Epoch milliseconds (how times are stored) or a datetime, as `2026-11-21T10:00:00.000Z`."""
     if value is None:

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from chat.domain import User
+from chat.services.presenters.shapes import SenderWire, UserWire
 from chat.services.presenters.time import iso
 
-Doc = dict[str, Any]
 
-
-def user_view(user: User, online: bool, *, own: bool = False) -> Doc:
-    view: Doc = {
+def user_view(user: User, online: bool, *, own: bool = False) -> UserWire:
+    view: UserWire = {
         "id": user.id,
         "name": user.name,
         "avatarUrl": user.avatar_url,
@@ -27,5 +24,5 @@ def user_view(user: User, online: bool, *, own: bool = False) -> Doc:
     return view
 
 
-def sender_view(user: User) -> Doc:
+def sender_view(user: User) -> SenderWire:
     return {"id": user.id, "name": user.name, "avatarUrl": user.avatar_url}
