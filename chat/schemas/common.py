@@ -4,16 +4,17 @@ emails) and `load`, which turns marshmallow's refusal into the contract's VALIDA
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, get_args
 
 from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate
 
+from chat.domain import UserStatus
 from chat.errors import ValidationFailed
 from chat.text import clean_email, clean_name, clean_prose, visible
 
 ID_CHECK = validate.Regexp(r"^[0-9a-f]{24}$", error="Not a valid id.")
 SEQ_RANGE = validate.Range(min=0, max=2**53 - 1)
-USER_STATUSES = ["online", "away", "busy", "offline"]
+USER_STATUSES = list(get_args(UserStatus))
 
 
 def Id(**kw: Any) -> fields.String:  # noqa: N802 - reads like a field class
