@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import signal
 import subprocess
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
 import aiohttp
@@ -18,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.cluster import Node, node_env
+from tests.helpers import register
 from tests.realtime import open_peer
 
 pytestmark = pytest.mark.slow
@@ -92,15 +91,14 @@ payloads = values | st.dictionaries(st.sampled_from(KEYS), values, max_size=6)
 event_names = st.sampled_from(EVENTS) | st.text(max_size=30)
 
 
-def _register(node: Node, name: str) -> str:
-    body = json.dumps({"name": name, "email": f"{name}@example.com", "password": "password-123"})
-    request = urllib.request.Request(
-        node.url + "/api/auth/register",
-        data=body.encode(),
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=10) as resp:
-        return json.loads(resp.read())["token"]
+def _token(node: Node, name: str) -> str:
+    """A user's token for this synchronous test, from the one user factory."""
+
+    async def sign_up() -> str:
+        async with aiohttp.ClientSession() as session:
+            return (await register(session, name, base=node.url)).token
+
+    return asyncio.run(sign_up())
 
 
 def test_promise_nothing_reaches_a_non_member(mongo, tmp_path):
@@ -118,11 +116,11 @@ def test_promise_nothing_reaches_a_non_member(mongo, tmp_path):
         outsider = socketio.Client(reconnection=False)
         outsider.on("*", record)
         outsider.connect(
-            node.url, auth={"token": _register(node, "outsider")}, transports=["websocket"]
+            node.url, auth={"token": _token(node, "outsider")}, transports=["websocket"]
         )
         attacker = socketio.Client(reconnection=False)
         attacker.connect(
-            node.url, auth={"token": _register(node, "attacker")}, transports=["websocket"]
+            node.url, auth={"token": _token(node, "attacker")}, transports=["websocket"]
         )
         answered: list[bool] = []
 

@@ -4,7 +4,7 @@ service action announces (event, payload, audience) and which channel changes it
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,7 +69,7 @@ class Recorder:
     async def publish(
         self,
         event: str,
-        payload: dict[str, Any],
+        payload: Mapping[str, object],
         audience: Audience,
         *,
         echo: bool = True,
