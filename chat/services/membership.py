@@ -131,7 +131,8 @@ class Membership:
         self.access.forget(room_id, heir.user_id)
         room = await self.store.rooms.update(room_id, owner_id=heir.user_id) or room
         await self._remove(room, user_id, "left")
-        await self.views.announce("room-updated", room)
+        # Read again: the announcement carries the member count without the one who left.
+        await self.views.announce("room-updated", await self.access.room(room_id))
 
     async def _successor(self, room_id: str, owner_id: str) -> Member | None:
         for role in SUCCESSION:
