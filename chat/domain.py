@@ -99,6 +99,16 @@ class Attachment:
     thumbnail: Thumbnail | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class StoredUpload:
+    """A stored file no message uses (an upload made without a room), kept until it is swept."""
+
+    key: str
+    backend: str
+    resource_type: str
+    created_at: int  # epoch ms
+
+
 @dataclass(slots=True)
 class Message:
     id: str

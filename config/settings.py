@@ -73,6 +73,7 @@ class Settings:
     http_read_timeout: float = 30
     upload_min_bytes_per_second: int = 16384
     max_sockets_per_user: int = 20
+    upload_orphan_hours: float = 24
     rate_limit_edits: str = "30/minute"
     rate_limit_reactions: str = "60/minute"
     rate_limit_typing: str = "1/3seconds"
@@ -109,14 +110,16 @@ class _Values:
     def get(self, name: str, default: str = "") -> str:
         return self._values.get(name, default).strip()
 
-    def number(self, name: str, default: str, kind: type[float] | type[int] = int) -> float | int:
+    def number(
+        self, name: str, default: str, kind: type[float] | type[int] = int, positive: bool = False
+    ) -> float | int:
         text = self.get(name, default)
         try:
             value: float | int = kind(text)
         except ValueError:
             raise SettingsError(f"{name} must be a number, not {text!r}") from None
-        if value < 0:
-            raise SettingsError(f"{name} must not be negative")
+        if value < 0 or (positive and not value > 0):
+            raise SettingsError(f"{name} must {'be positive' if positive else 'not be negative'}")
         return value
 
     def flag(self, name: str, default: str = "") -> bool:
@@ -211,6 +214,7 @@ def _storage(v: _Values) -> dict[str, Any]:
         "upload_dir": Path(upload_dir) if upload_dir else None,
         "max_image_mb": v.number("MAX_IMAGE_MB", "5", float),
         "max_file_mb": v.number("MAX_FILE_MB", "10", float),
+        "upload_orphan_hours": v.number("UPLOAD_ORPHAN_HOURS", "24", float, positive=True),
     }
 
 

@@ -83,15 +83,21 @@ async def file_stats(request: web.Request, me: Principal) -> web.Response:
 
 @files.get("/uploads/{name}")
 async def serve_upload(request: web.Request) -> web.StreamResponse:
-    path = request.app[SERVICES].media.local_file(request.match_info["name"])
-    if path is None or not path.is_file():
+    q = request.query  # a missing, malformed, forged or expired signature: as if no such file
+    found = await request.app[SERVICES].media.local_file(
+        request.match_info["name"], q.get("exp"), q.get("sig")
+    )
+    if found is None or not found.path.is_file():
         raise NotFound("No such file")
+    path = found.path
     mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
     headers = {
         "Content-Type": mime,
         "X-Content-Type-Options": "nosniff",
         "Content-Security-Policy": "default-src 'none'; sandbox",
-        "Cache-Control": "public, max-age=31536000, immutable",
+        "Cache-Control": f"public, max-age={found.max_age}, immutable"
+        if found.public
+        else f"private, max-age={found.max_age}",
     }
     if not mime.startswith("image/"):
         headers["Content-Disposition"] = "attachment"

@@ -51,7 +51,9 @@ class CloudinaryStorage:
         self.options: dict[str, Any] = parse_cloudinary_url(url)
         self.folder = folder
 
-    async def save(self, data: bytes, detected: Detected) -> Stored:
+    async def save(self, data: bytes, detected: Detected, *, public: bool = False) -> Stored:
+        """`public` changes nothing here: every Cloudinary delivery URL is public (private
+        delivery would need Cloudinary's `authenticated` type)."""
         resource_type = resource_type_for(detected)
         public_id = f"{self.folder}/{secrets.token_urlsafe(16)}"
         if resource_type == "raw":

@@ -12,7 +12,9 @@ from typing import Protocol
 
 from chat.media.sniff import Detected
 
-LOCAL_NAME = re.compile(r"^[A-Za-z0-9_-]{22}\.[a-z0-9]{2,5}$")
+# `public-` names files anyone may fetch without a signed URL (avatars); the rest need one.
+PUBLIC = "public-"
+LOCAL_NAME = re.compile(r"^(?:public-)?[A-Za-z0-9_-]{22}\.[a-z0-9]{2,5}$")
 
 
 @dataclass(frozen=True)
@@ -26,7 +28,7 @@ class Stored:
 class Storage(Protocol):
     name: str
 
-    async def save(self, data: bytes, detected: Detected) -> Stored: ...
+    async def save(self, data: bytes, detected: Detected, *, public: bool = False) -> Stored: ...
 
     async def delete(self, key: str, resource_type: str) -> None: ...
 
@@ -44,8 +46,12 @@ class LocalStorage:
         """The file's path, or None for any name this backend could not have made."""
         return self.root / name if LOCAL_NAME.match(name) else None
 
-    async def save(self, data: bytes, detected: Detected) -> Stored:
-        name = f"{secrets.token_urlsafe(16)}.{detected.ext}"
+    def is_public(self, name: str) -> bool:
+        """Whether the file is one saved `public` (served without a signed URL)."""
+        return name.startswith(PUBLIC) and LOCAL_NAME.match(name) is not None
+
+    async def save(self, data: bytes, detected: Detected, *, public: bool = False) -> Stored:
+        name = f"{PUBLIC if public else ''}{secrets.token_urlsafe(16)}.{detected.ext}"
         await asyncio.to_thread(self._write, name, data)
         return Stored(url=self.url_prefix + name, key=name, backend=self.name)
 

@@ -48,7 +48,7 @@ class CatchUpService:
         _check_cursors({room_id: since}, {room_id: room})
         messages, more = await self.store.messages.changes(room_id, since, limit)
         return {
-            "messages": await present(self.store, messages),
+            "messages": await present(self.store, self.history.urls, messages),
             "ver": messages[-1].ver if messages else since,
             "hasMore": more,
         }
@@ -66,7 +66,7 @@ class CatchUpService:
         by_seq = {r: c for r, c in cursors.items() if not isinstance(c, dict)}
         pages = await self._changes(user_id, by_ver)
         found = [m for messages, _ in pages.values() for m in messages]
-        views = {v["id"]: v for v in await present(self.store, found)}
+        views = {v["id"]: v for v in await present(self.store, self.history.urls, found)}
         old_form = {e["roomId"]: e for e in await self.history.sync(user_id, by_seq)}
         answers = []
         for room_id in cursors:

@@ -34,10 +34,13 @@ class Services:
     throttle: RequestThrottle
 
     async def start(self) -> None:
-        """Start the services' background work (the presence reaper, when nodes share presence)."""
+        """Start the services' background work (the presence reaper, when nodes share presence;
+        the sweep of orphan uploads)."""
         await self.presence.start()
+        await self.media.start()
 
     async def close(self) -> None:
         """Stop every timer and background task the services hold."""
+        await self.media.close()
         await self.typing.close()
         await self.presence.close()

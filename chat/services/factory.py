@@ -21,11 +21,13 @@ from chat.services.attachment_files import AttachmentFiles
 from chat.services.catch_up import CatchUpService
 from chat.services.container import Services
 from chat.services.events import Publisher
+from chat.services.file_urls import FileUrls
 from chat.services.health import HealthService
 from chat.services.history import HistoryService
 from chat.services.ledger import Ledger
 from chat.services.media import MB, Limits, MediaService
 from chat.services.messages import MessageService
+from chat.services.orphans import OrphanUploads
 from chat.services.presence import PresenceService
 from chat.services.receipts import ReceiptService
 from chat.services.rooms import RoomService
@@ -58,13 +60,15 @@ def build_services(
     users = UserService(store, presence)
     typing = TypingService(access, publisher, settings.typing_timeout, limiter)
     files = AttachmentFiles(store, storage)
+    urls = FileUrls(settings.jwt_secret)
     rooms = RoomService(store, access, publisher, users, files)
-    messages = MessageService(store, access, publisher, limiter, typing, files)
-    history = HistoryService(store, access)
+    messages = MessageService(store, access, publisher, limiter, typing, files, urls)
+    history = HistoryService(store, access, urls)
     limits = Limits(
         image_bytes=int(settings.max_image_mb * MB), file_bytes=int(settings.max_file_mb * MB)
     )
-    media = MediaService(store, storage, files, access, messages, users, limits)
+    orphans = OrphanUploads(store, files, storage.name, settings.upload_orphan_hours)
+    media = MediaService(store, storage, files, access, messages, users, limits, urls, orphans)
     return Services(
         accounts=accounts,
         users=users,

@@ -19,6 +19,7 @@ from chat.domain import Message, User
 from chat.errors import NotFound
 from chat.metrics import MESSAGES_STORED, SEND_BATCHES
 from chat.services.events import Audience, Publisher
+from chat.services.file_urls import FileUrls
 from chat.services.presenters.messages import last_message_summary, message_view
 from chat.services.presenters.shapes import MessageWire
 from chat.services.resends import pull_back_pointers, read_pointers, settle_duplicates
@@ -56,8 +57,9 @@ class Pending:
 
 
 class GroupCommit:
-    def __init__(self, store: Store, publisher: Publisher, refuse: Refusal):
+    def __init__(self, store: Store, publisher: Publisher, refuse: Refusal, urls: FileUrls):
         self.store = store
+        self.urls = urls
         self.publisher = publisher
         self.refuse = refuse
         self._queue: list[Pending] = []
@@ -159,7 +161,7 @@ class GroupCommit:
         for pending in stored:  # in seq order per room: the order the room will see
             self._remember(pending)
             msg = pending.message
-            view = message_view(msg, pending.sender, [])
+            view = self.urls.message(message_view(msg, pending.sender, []))
             await self.publisher.publish(
                 "new-message", view, Audience.room(msg.room_id), echo=False, origin=pending.origin
             )

@@ -6,6 +6,7 @@ from typing import Any
 
 from chat.errors import NotFound
 from chat.services.access import Access
+from chat.services.file_urls import FileUrls
 from chat.services.message_views import present
 from chat.services.presenters.shapes import MessageWire
 from chat.store import Store
@@ -16,9 +17,10 @@ SYNC_PAGE = 100
 
 
 class HistoryService:
-    def __init__(self, store: Store, access: Access):
+    def __init__(self, store: Store, access: Access, urls: FileUrls):
         self.store = store
         self.access = access
+        self.urls = urls
 
     async def page(
         self, user_id: str, room_id: str, *, before: int | None, after: int | None, limit: int
@@ -29,7 +31,7 @@ class HistoryService:
         messages, more = await self.store.messages.page(
             room_id, before=before, after=after, limit=limit
         )
-        return await present(self.store, messages), more
+        return await present(self.store, self.urls, messages), more
 
     async def sync(self, user_id: str, last_seen: dict[str, int]) -> list[Doc]:
         """For each room, what came after the last seq the client saw, oldest first."""
@@ -56,4 +58,6 @@ class HistoryService:
             if room_id not in rooms:
                 raise NotFound("Room not found")
             rooms = [room_id]
-        return await present(self.store, await self.store.messages.search(rooms, text, limit))
+        return await present(
+            self.store, self.urls, await self.store.messages.search(rooms, text, limit)
+        )

@@ -13,8 +13,10 @@ from chat.media.storage import LocalStorage, Storage, Stored
 from chat.media.thumbnail import make_thumbnail
 from chat.services.access import Access
 from chat.services.attachment_files import AttachmentFiles
+from chat.services.file_urls import FileUrls
 from chat.services.message_views import present, present_one
 from chat.services.messages import MessageService
+from chat.services.orphans import OrphanUploads
 from chat.services.presenters.messages import attachment_view
 from chat.services.presenters.shapes import AttachmentWire, FileStats, MessageWire, UserWire
 from chat.services.users import UserService
@@ -24,6 +26,16 @@ MB = 1024 * 1024
 # Decoding a 25 Mpx image for its thumbnail takes ~100 MB and a core for a while: a few at a time,
 # so a burst of uploads queues instead of taking the node's memory.
 THUMBNAILS_AT_ONCE = 2
+YEAR = 365 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class ServedFile:
+    """A local file the transport may send, and for how long a cache may keep it."""
+
+    path: Path
+    public: bool  # an avatar: anyone, for a year; else a signed URL, until it expires
+    max_age: int
 
 
 @dataclass(frozen=True)
@@ -46,6 +58,8 @@ class MediaService:
         messages: MessageService,
         users: UserService,
         limits: Limits,
+        urls: FileUrls,
+        orphans: OrphanUploads,
     ):
         self.store = store
         self.storage = storage
@@ -54,6 +68,8 @@ class MediaService:
         self.messages = messages
         self.users = users
         self.limits = limits
+        self.urls = urls
+        self.orphans = orphans
         self.thumbnailing = asyncio.Semaphore(THUMBNAILS_AT_ONCE)
 
     def _check(self, data: bytes, filename: str, declared: str | None) -> tuple[str, Detected]:
@@ -82,12 +98,13 @@ class MediaService:
             if client_id is not None:
                 existing = await self.store.messages.by_client_id(user_id, client_id)
                 if existing is not None and existing.attachments:
-                    view = await present_one(self.store, existing)
+                    view = await present_one(self.store, self.urls, existing)
                     return view["attachments"][0], view, False
         name, detected = self._check(data, filename, declared)
         attachment = await self._store(data, name, detected)
-        if room_id is None:
-            return attachment_view(attachment), None, True
+        if room_id is None:  # never attachable later: an orphan from birth, swept when old
+            await self.orphans.record(attachment)
+            return self.urls.attachment(attachment_view(attachment)), None, True
         try:
             message, created = await self.messages.send(
                 user_id, room_id, text,
@@ -125,7 +142,7 @@ class MediaService:
         _, detected = self._check(data, filename, declared)
         if detected.kind != "image":
             raise UnsupportedMediaType("An avatar must be an image")
-        stored = await self.storage.save(data, detected)
+        stored = await self.storage.save(data, detected, public=True)
         old = await self.store.users.get(user_id)
         user = await self.store.users.set_avatar(
             user_id, stored.url, stored.key, stored.resource_type
@@ -137,11 +154,34 @@ class MediaService:
             await self.files.delete_quietly(old.avatar_key, old.avatar_resource)
         return await self.users.view(user, own=True)
 
-    def local_file(self, name: str) -> Path | None:
-        """Where a file this node stores locally is (served at /uploads/<name>); None when files
-        are not kept locally or the name is not one the local storage could have made."""
+    async def start(self) -> None:
+        """Start the sweep of orphan uploads."""
+        self.orphans.start()
+
+    async def close(self) -> None:
+        await self.orphans.close()
+
+    async def sweep_orphans(self) -> int:
+        """Delete the uploads no message uses that are older than UPLOAD_ORPHAN_HOURS, now."""
+        return await self.orphans.sweep()
+
+    async def local_file(self, name: str, exp: str | None, sig: str | None) -> ServedFile | None:
+        """The file this node stores locally as `name` (served at /uploads/<name>) when the
+        request may have it: an avatar, or a signed URL that has not expired. None when files are
+        not kept locally, the name is not one the storage could have made, or the URL is not
+        (or no longer) valid: the caller cannot tell these apart."""
         storage = self.storage
-        return storage.path_of(name) if isinstance(storage, LocalStorage) else None
+        path = storage.path_of(name) if isinstance(storage, LocalStorage) else None
+        if path is None or not isinstance(storage, LocalStorage):
+            return None
+        if storage.is_public(name):
+            return ServedFile(path, public=True, max_age=YEAR)
+        left = self.urls.valid(name, exp, sig)
+        if left is not None:
+            return ServedFile(path, public=False, max_age=left)
+        if exp is None and sig is None and await self.store.users.avatar_in_use(name):
+            return ServedFile(path, public=True, max_age=YEAR)  # an avatar from before `public-`
+        return None
 
     async def media(
         self, user_id: str, room_id: str, kind: str | None, before: int | None, limit: int
@@ -152,7 +192,7 @@ class MediaService:
             room_id, before=before, limit=limit, kinds=[kind] if kind else FILE_KINDS,
             live_only=True,
         )  # fmt: skip
-        return await present(self.store, messages), more
+        return await present(self.store, self.urls, messages), more
 
     async def stats(self, user_id: str, room_id: str) -> FileStats:
         """How many live images and files the room holds, and their bytes."""

@@ -13,6 +13,7 @@ from chat.ratelimit import RateLimiter
 from chat.services.access import Access
 from chat.services.attachment_files import AttachmentFiles
 from chat.services.events import Audience, Publisher
+from chat.services.file_urls import FileUrls
 from chat.services.group_commit import GroupCommit
 from chat.services.message_views import present_one
 from chat.services.presenters.messages import last_message_summary, reactions_view
@@ -34,14 +35,16 @@ class MessageService:
         limiter: RateLimiter,
         typing: TypingService,
         files: AttachmentFiles,
+        urls: FileUrls,
     ):
         self.store = store
+        self.urls = urls
         self.access = access
         self.publisher = publisher
         self.limiter = limiter
         self.typing = typing
         self.files = files
-        self.commits = GroupCommit(store, publisher, access.writer)
+        self.commits = GroupCommit(store, publisher, access.writer, urls)
         self._senders: TtlCache[str, User | None] = TtlCache(SENDER_CACHE_SECONDS)
 
     # -- sending --------------------------------------------------------------------------------
@@ -72,7 +75,7 @@ class MessageService:
             raise NotFound("Room not found")
         resent = await self._within_limits(user_id, room_id, client_id)
         if resent is not None:
-            return await present_one(self.store, resent), False
+            return await present_one(self.store, self.urls, resent), False
         if reply_to is not None:
             target = await self.store.messages.get(reply_to)
             if target is None or target.room_id != room_id:
@@ -85,7 +88,7 @@ class MessageService:
             message, await self._sender(user_id), member_known=member_known
         )
         if view is None:
-            return await present_one(self.store, stored), False
+            return await present_one(self.store, self.urls, stored), False
         await self.typing.stop(user_id, room_id, quiet_if_idle=True)
         return view, True
 
@@ -136,7 +139,7 @@ class MessageService:
         if updated is None:
             raise NotFound("Message not found")
         updated.ver = await self._stamp(updated)
-        view = await present_one(self.store, updated)
+        view = await present_one(self.store, self.urls, updated)
         await self._refresh_last(updated)
         await self.publisher.publish("message-updated", view, Audience.room(msg.room_id))
         return view

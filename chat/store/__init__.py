@@ -14,6 +14,7 @@ from chat.store.messages import MessageRepo
 from chat.store.reactions import ReactionRepo
 from chat.store.rooms import RoomRepo
 from chat.store.sessions import SessionRepo
+from chat.store.uploads import UploadRepo
 from chat.store.users import UserRepo
 
 __all__ = ["Store", "new_id", "now_ms", "utcnow"]
@@ -42,8 +43,10 @@ class Store:
         self.members = MemberRepo(self.db["members"])
         self.messages = MessageRepo(self.db["messages"])
         self.reactions = ReactionRepo(self.db["reactions"])
+        self.uploads = UploadRepo(self.db["uploads"])
         self._repos: list[_Indexed] = [
-            self.users, self.sessions, self.rooms, self.members, self.messages, self.reactions
+            self.users, self.sessions, self.rooms, self.members, self.messages, self.reactions,
+            self.uploads,
         ]  # fmt: skip
 
     async def ensure_indexes(self) -> None:

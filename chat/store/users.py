@@ -36,6 +36,7 @@ class UserRepo:
     async def ensure_indexes(self) -> None:
         await self.c.create_index([("email", ASCENDING)], unique=True)
         await self.c.create_index([("nameKey", ASCENDING)])
+        await self.c.create_index([("avatarKey", ASCENDING)])
 
     async def insert(self, name: str, email: str, password_hash: str) -> User:
         """A new account, online and seen now; Duplicate if the email is taken."""
@@ -107,6 +108,10 @@ class UserRepo:
     ) -> User | None:
         fields = {"avatarUrl": url, "avatarKey": key, "avatarResource": resource}
         return await self._set(user_id, fields)
+
+    async def avatar_in_use(self, key: str) -> bool:
+        """Whether some user's avatar is the stored file `key`."""
+        return await self.c.find_one({"avatarKey": key}, {"_id": 1}) is not None
 
     async def _set(self, user_id: str, fields: Doc) -> User | None:
         if not fields:
