@@ -161,9 +161,10 @@ class MediaService:
     async def close(self) -> None:
         await self.orphans.close()
 
-    async def sweep_orphans(self) -> int:
-        """Delete the uploads no message uses that are older than UPLOAD_ORPHAN_HOURS, now."""
-        return await self.orphans.sweep()
+    async def sweep_orphans(self, now: int | None = None) -> int:
+        """Delete the uploads no message uses that are older than UPLOAD_ORPHAN_HOURS as of
+        `now` (epoch ms; the present by default)."""
+        return await self.orphans.sweep(now)
 
     async def local_file(self, name: str, exp: str | None, sig: str | None) -> ServedFile | None:
         """The file this node stores locally as `name` (served at /uploads/<name>) when the
@@ -171,8 +172,10 @@ class MediaService:
         not kept locally, the name is not one the storage could have made, or the URL is not
         (or no longer) valid: the caller cannot tell these apart."""
         storage = self.storage
-        path = storage.path_of(name) if isinstance(storage, LocalStorage) else None
-        if path is None or not isinstance(storage, LocalStorage):
+        if not isinstance(storage, LocalStorage):
+            return None
+        path = storage.path_of(name)
+        if path is None:
             return None
         if storage.is_public(name):
             return ServedFile(path, public=True, max_age=YEAR)
