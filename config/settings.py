@@ -12,9 +12,9 @@ from typing import Any
 
 from dotenv import dotenv_values
 
+from config.environment import SettingsError, Values
 
-class SettingsError(Exception):
-    """A setting is missing or malformed; the message says which and why."""
+__all__ = ["Settings", "SettingsError", "load_settings", "parse_duration"]
 
 
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
@@ -78,6 +78,11 @@ class Settings:
     rate_limit_reactions: str = "60/minute"
     rate_limit_typing: str = "1/3seconds"
     rate_limit_user_messages: str = "30/10seconds"
+    # Empty: generated under DATA_DIR outside production; in production Web Push is off.
+    vapid_private_key: str = ""
+    vapid_subject: str = "mailto:admin@localhost"
+    notify_webhook_url: str = ""
+    notify_webhook_secret: str = ""
 
     @property
     def production(self) -> bool:
@@ -101,37 +106,6 @@ def _development_secret(data_dir: Path) -> str:
     return secret
 
 
-class _Values:
-    """The merged environment: `get` a stripped value, or a checked `number` or `flag`."""
-
-    def __init__(self, values: Mapping[str, str]) -> None:
-        self._values = values
-
-    def get(self, name: str, default: str = "") -> str:
-        return self._values.get(name, default).strip()
-
-    def number(
-        self, name: str, default: str, kind: type[float] | type[int] = int, positive: bool = False
-    ) -> float | int:
-        text = self.get(name, default)
-        try:
-            value: float | int = kind(text)
-        except ValueError:
-            raise SettingsError(f"{name} must be a number, not {text!r}") from None
-        if value < 0 or (positive and not value > 0):
-            raise SettingsError(f"{name} must {'be positive' if positive else 'not be negative'}")
-        return value
-
-    def flag(self, name: str, default: str = "") -> bool:
-        text = self.get(name) or default
-        lowered = text.strip().lower()
-        if lowered in ("1", "true", "yes", "on"):
-            return True
-        if lowered in ("0", "false", "no", "off", ""):
-            return False
-        raise SettingsError(f"{name} must be true or false, not {text!r}")
-
-
 def load_settings(
     environ: Mapping[str, str] | None = None, env_file: str | Path | None = ".env"
 ) -> Settings:
@@ -140,7 +114,7 @@ def load_settings(
     if env_file and Path(env_file).is_file():
         values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
     values.update(os.environ if environ is None else environ)
-    v = _Values(values)
+    v = Values(values)
     env = v.get("CHAT_ENV", "development")
     if env not in ("development", "production", "test"):
         raise SettingsError(f"CHAT_ENV must be development, production or test, not {env!r}")
@@ -154,6 +128,7 @@ def load_settings(
         **_storage(v),
         **_limits(v, env == "production"),
         **_realtime(v),
+        **_notifications(v),
     )
 
 
@@ -168,7 +143,7 @@ def _secret(secret: str, env: str, data_dir: Path) -> str:
     return secret
 
 
-def _logging(v: _Values) -> dict[str, Any]:
+def _logging(v: Values) -> dict[str, Any]:
     log_level = v.get("LOG_LEVEL", "info").lower() or "info"
     if log_level not in LOG_LEVELS:
         raise SettingsError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {log_level!r}")
@@ -178,7 +153,7 @@ def _logging(v: _Values) -> dict[str, Any]:
     return {"log_level": log_level, "log_format": log_format}
 
 
-def _server(v: _Values, env: str) -> dict[str, Any]:
+def _server(v: Values, env: str) -> dict[str, Any]:
     clients = tuple(u.strip().rstrip("/") for u in v.get("CLIENT_URL").split(",") if u.strip())
     return {
         "port": int(v.number("PORT", "5000")),
@@ -198,7 +173,7 @@ def _server(v: _Values, env: str) -> dict[str, Any]:
     }
 
 
-def _storage(v: _Values) -> dict[str, Any]:
+def _storage(v: Values) -> dict[str, Any]:
     cloudinary = v.get("CLOUDINARY_URL")
     if not cloudinary and v.get("CLOUDINARY_CLOUD_NAME"):
         cloudinary = (
@@ -218,7 +193,7 @@ def _storage(v: _Values) -> dict[str, Any]:
     }
 
 
-def _limits(v: _Values, prod: bool) -> dict[str, Any]:
+def _limits(v: Values, prod: bool) -> dict[str, Any]:
     return {
         # The contract's limits in production; in development a second person trying the demo
         # from the same address must not be locked out for 15 minutes.
@@ -234,7 +209,7 @@ def _limits(v: _Values, prod: bool) -> dict[str, Any]:
     }
 
 
-def _realtime(v: _Values) -> dict[str, Any]:
+def _realtime(v: Values) -> dict[str, Any]:
     return {
         "typing_timeout": v.number("TYPING_TIMEOUT", "6", float),
         "presence_grace_seconds": v.number("PRESENCE_GRACE_SECONDS", "5", float),
@@ -246,4 +221,22 @@ def _realtime(v: _Values) -> dict[str, Any]:
         "ping_interval": v.number("PING_INTERVAL", "25", float),
         "ping_timeout": v.number("PING_TIMEOUT", "20", float),
         "max_sockets_per_user": int(v.number("MAX_SOCKETS_PER_USER", "20")),
+    }
+
+
+def _notifications(v: Values) -> dict[str, Any]:
+    subject = v.get("VAPID_SUBJECT") or "mailto:admin@localhost"
+    if not subject.startswith(("mailto:", "https://")):
+        raise SettingsError(f"VAPID_SUBJECT must be a mailto: or https: URL, not {subject!r}")
+    url, secret = v.get("NOTIFY_WEBHOOK_URL"), v.get("NOTIFY_WEBHOOK_SECRET")
+    if url and not url.startswith(("https://", "http://")):
+        raise SettingsError(f"NOTIFY_WEBHOOK_URL must be an http(s) URL, not {url!r}")
+    if url and len(secret) < 16:
+        # An unsigned webhook would let anyone who finds the receiver's URL forge messages.
+        raise SettingsError("NOTIFY_WEBHOOK_URL needs NOTIFY_WEBHOOK_SECRET (16+ characters)")
+    return {
+        "vapid_private_key": v.get("VAPID_PRIVATE_KEY"),
+        "vapid_subject": subject,
+        "notify_webhook_url": url,
+        "notify_webhook_secret": secret,
     }
