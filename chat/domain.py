@@ -15,8 +15,11 @@ MessageType = Literal["text", "image", "file", "system"]
 Pointer = Literal["read", "delivered"]
 # The status a user chooses ("offline" while connected: invisible to others).
 UserStatus = Literal["online", "away", "busy", "offline"]
+# Which messages of a room notify a member who is not connected.
+NotifyLevel = Literal["all", "mentions", "none"]
 
 MANAGERS: tuple[Role, ...] = ("owner", "admin")
+MENTION_SEQS_KEPT = 100  # a room's unread-mention count stops growing past this
 # Message types that carry stored files.
 FILE_KINDS: tuple[MessageType, ...] = ("image", "file")
 
@@ -71,6 +74,14 @@ class Member:
     joined_at: int
     last_read_seq: int = 0
     last_delivered_seq: int = 0
+    notifications: NotifyLevel | None = None  # None: the room type's default (default_level)
+    # Seqs of recent messages that mention this member (the newest MENTION_SEQS_KEPT): the
+    # unread ones are those above last_read_seq.
+    mention_seqs: tuple[int, ...] = ()
+
+    @property
+    def mention_count(self) -> int:
+        return sum(1 for s in self.mention_seqs if s > self.last_read_seq)
 
     def seq(self, pointer: Pointer) -> int:
         return self.last_read_seq if pointer == "read" else self.last_delivered_seq
@@ -109,6 +120,26 @@ class StoredUpload:
     created_at: int  # epoch ms
 
 
+def default_level(room_type: RoomType) -> NotifyLevel:
+    """A member's notification level until they choose one."""
+    return "all" if room_type == "direct" else "mentions"
+
+
+@dataclass(slots=True)
+class ThreadSummary:
+    """What a thread's root message shows of its replies."""
+
+    reply_count: int
+    last_reply_at: int
+    participant_ids: tuple[str, ...]
+
+
+@dataclass(slots=True)
+class Pin:
+    by: str
+    at: int
+
+
 @dataclass(slots=True)
 class Message:
     id: str
@@ -124,6 +155,10 @@ class Message:
     client_id: str | None = None
     edited_at: int | None = None
     deleted_at: int | None = None
+    mentions: list[str] = field(default_factory=list)
+    thread_id: str | None = None  # a reply: its thread's root message
+    thread: ThreadSummary | None = None  # a root with replies
+    pinned: Pin | None = None
 
     @property
     def deleted(self) -> bool:

@@ -9,6 +9,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from chat.domain import Message, User
+
 
 @dataclass(frozen=True)
 class Audience:
@@ -55,3 +57,17 @@ class Publisher(Protocol):
 
     async def end_sessions(self, session_ids: Iterable[str], reason: str) -> None:
         """Tell every connection of these sessions `session-expired`, then disconnect it."""
+
+
+class Notifier(Protocol):
+    """Tells people who are not connected about a stored message (services/notifications)."""
+
+    def message_stored(self, message: Message, sender: User | None) -> None:
+        """Hand the message over for notifying; returns at once and never raises."""
+
+
+class NoNotifier:
+    """Notifies nobody (tests of the services, tools)."""
+
+    def message_stored(self, message: Message, sender: User | None) -> None:
+        pass

@@ -18,7 +18,7 @@ from typing import Any
 from chat.domain import Message, User
 from chat.errors import NotFound
 from chat.metrics import MESSAGES_STORED, SEND_BATCHES
-from chat.services.events import Audience, Publisher
+from chat.services.events import Audience, Notifier, Publisher
 from chat.services.file_urls import FileUrls
 from chat.services.presenters.messages import last_message_summary, message_view
 from chat.services.presenters.shapes import MessageWire
@@ -57,8 +57,16 @@ class Pending:
 
 
 class GroupCommit:
-    def __init__(self, store: Store, publisher: Publisher, refuse: Refusal, urls: FileUrls):
+    def __init__(
+        self,
+        store: Store,
+        publisher: Publisher,
+        refuse: Refusal,
+        urls: FileUrls,
+        notifier: Notifier,
+    ):
         self.store = store
+        self.notifier = notifier
         self.urls = urls
         self.publisher = publisher
         self.refuse = refuse
@@ -166,6 +174,7 @@ class GroupCommit:
                 "new-message", view, Audience.room(msg.room_id), echo=False, origin=pending.origin
             )
             pending.result.set_result((msg, view))
+            self.notifier.message_stored(msg, pending.sender)  # only queues: never waits
 
     async def _members_only(self, batch: list[Pending]) -> list[Pending]:
         """The sends whose sender is a member of the room; the others get their refusal."""

@@ -12,7 +12,7 @@ from chat.kit.ttl_cache import TtlCache
 from chat.ratelimit import RateLimiter
 from chat.services.access import Access
 from chat.services.attachment_files import AttachmentFiles
-from chat.services.events import Audience, Publisher
+from chat.services.events import Audience, NoNotifier, Notifier, Publisher
 from chat.services.file_urls import FileUrls
 from chat.services.group_commit import GroupCommit
 from chat.services.message_views import present_one
@@ -36,6 +36,7 @@ class MessageService:
         typing: TypingService,
         files: AttachmentFiles,
         urls: FileUrls,
+        notifier: Notifier | None = None,
     ):
         self.store = store
         self.urls = urls
@@ -44,7 +45,7 @@ class MessageService:
         self.limiter = limiter
         self.typing = typing
         self.files = files
-        self.commits = GroupCommit(store, publisher, access.writer, urls)
+        self.commits = GroupCommit(store, publisher, access.writer, urls, notifier or NoNotifier())
         self._senders: TtlCache[str, User | None] = TtlCache(SENDER_CACHE_SECONDS)
 
     # -- sending --------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from pymongo.errors import PyMongoError
 
 from chat.store.base import new_id, now_ms, utcnow
 from chat.store.members import MemberRepo
+from chat.store.message_refs import MessageRefRepo
 from chat.store.messages import MessageRepo
 from chat.store.reactions import ReactionRepo
 from chat.store.rooms import RoomRepo
@@ -42,11 +43,12 @@ class Store:
         self.rooms = RoomRepo(self.db["rooms"])
         self.members = MemberRepo(self.db["members"])
         self.messages = MessageRepo(self.db["messages"])
+        self.message_refs = MessageRefRepo(self.db["messages"])  # threads, pins, mentions
         self.reactions = ReactionRepo(self.db["reactions"])
         self.uploads = UploadRepo(self.db["uploads"])
         self._repos: list[_Indexed] = [
             self.users, self.sessions, self.rooms, self.members, self.messages, self.reactions,
-            self.uploads,
+            self.uploads, self.message_refs,
         ]  # fmt: skip
 
     async def ensure_indexes(self) -> None:

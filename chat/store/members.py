@@ -2,6 +2,8 @@
 
 A membership's `_id` is `"{room}:{user}"`: a lookup by pair is a lookup by id. The pointers are
 stored as `lastReadSeq` and `lastDeliveredSeq`; the domain names them "read" and "delivered".
+`notifications` (absent: the room type's default) is the member's level; `mentionSeqs` keeps
+the seqs of the newest MENTION_SEQS_KEPT messages that mention the member.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from pymongo import ASCENDING, ReturnDocument, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
-from chat.domain import Member, Pointer, Role
+from chat.domain import MENTION_SEQS_KEPT, Member, NotifyLevel, Pointer, Role
 from chat.store.base import Doc, now_ms, translate_errors
 
 _POINTER_FIELDS: dict[Pointer, str] = {"read": "lastReadSeq", "delivered": "lastDeliveredSeq"}
@@ -28,6 +30,8 @@ def _member(doc: Doc) -> Member:
         joined_at=doc["joinedAt"],
         last_read_seq=doc.get("lastReadSeq", 0),
         last_delivered_seq=doc.get("lastDeliveredSeq", 0),
+        notifications=doc.get("notifications"),
+        mention_seqs=tuple(doc.get("mentionSeqs") or ()),
     )
 
 
@@ -40,6 +44,7 @@ class MemberRepo:
         await self.c.create_index([("roomId", ASCENDING), ("userId", ASCENDING)], unique=True)
         await self.c.create_index([("userId", ASCENDING)])
         await self.c.create_index([("roomId", ASCENDING), ("joinedAt", ASCENDING)])
+        await self.c.create_index([("roomId", ASCENDING), ("notifications", ASCENDING)])
 
     async def add(self, room_id: str, user_id: str, role: Role) -> tuple[Member, bool]:
         """Insert a membership; (it, True) if new, (the existing one, False) if already a member."""
@@ -153,6 +158,43 @@ class MemberRepo:
         query = {"roomId": room_id, "role": role, "userId": {"$ne": other_than}}
         found = await self.c.find(query).sort("joinedAt", ASCENDING).limit(1).to_list()
         return _member(found[0]) if found else None
+
+    async def set_notifications(
+        self, room_id: str, user_id: str, level: NotifyLevel
+    ) -> Member | None:
+        doc = await self.c.find_one_and_update(
+            {"_id": _id(room_id, user_id)},
+            {"$set": {"notifications": level}},
+            return_document=ReturnDocument.AFTER,
+        )
+        return _member(doc) if doc else None
+
+    async def note_mentions(self, mentions: dict[str, list[tuple[str, int]]]) -> None:
+        """Record, per room, that these members were mentioned at these seqs (one round trip)."""
+        updates = [
+            UpdateOne(
+                {"_id": _id(room_id, user_id)},
+                {"$push": {"mentionSeqs": {"$each": [seq], "$slice": -MENTION_SEQS_KEPT}}},
+            )
+            for room_id, pairs in mentions.items()
+            for user_id, seq in pairs
+        ]
+        if updates:
+            await self.c.bulk_write(updates, ordered=False)
+
+    async def notify_candidates(
+        self, room_id: str, mentioned: list[str], *, everyone: bool
+    ) -> list[Member]:
+        """The members a message may notify: those who chose `all`, those it mentions, or every
+        member when `everyone` (a direct room). The caller applies the levels."""
+        if everyone:
+            query: Doc = {"roomId": room_id}
+        else:
+            query = {
+                "roomId": room_id,
+                "$or": [{"notifications": "all"}, {"userId": {"$in": mentioned}}],
+            }
+        return [_member(d) for d in await self.c.find(query).to_list()]
 
     async def delete_room(self, room_id: str) -> None:
         await self.c.delete_many({"roomId": room_id})

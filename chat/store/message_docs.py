@@ -1,7 +1,8 @@
 """How a message and its attachments are stored, and read back as domain values.
 
 A message document: `_id, roomId, senderId, type, text, attachments, fileBytes, [replyTo],
-[clientId], seq, ver, createdAt, [editedAt], [deletedAt]`. Optional fields are left out rather
+[clientId], [mentions], [threadId], seq, ver, createdAt, [editedAt], [deletedAt], [thread:
+{replyCount, lastReplyAt, participantIds}], [pinned: {by, at}]`. Optional fields are left out rather
 than stored as null ("deletedAt absent" means not deleted; a query for `deletedAt: None` matches
 both). `fileBytes` (the attachments' sizes) is kept for the file statistics' `$sum`. Messages
 stored before vers existed have no `ver`: they read as 0.
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chat.domain import Attachment, Message, Thumbnail
+from chat.domain import Attachment, Message, Pin, ThreadSummary, Thumbnail
 
 Doc = dict[str, Any]
 
@@ -34,6 +35,10 @@ def message_doc(msg: Message) -> Doc:
         doc["replyTo"] = msg.reply_to
     if msg.client_id is not None:
         doc["clientId"] = msg.client_id
+    if msg.mentions:
+        doc["mentions"] = msg.mentions
+    if msg.thread_id is not None:
+        doc["threadId"] = msg.thread_id
     doc["seq"] = msg.seq
     doc["ver"] = msg.ver
     doc["createdAt"] = msg.created_at
@@ -60,6 +65,20 @@ def message_of(doc: Doc) -> Message:
         client_id=get("clientId"),
         edited_at=get("editedAt"),
         deleted_at=get("deletedAt"),
+        mentions=get("mentions") or [],
+        thread_id=get("threadId"),
+        thread=_thread_of(get("thread")),
+        pinned=Pin(by=pin["by"], at=pin["at"]) if (pin := get("pinned")) else None,
+    )
+
+
+def _thread_of(doc: Doc | None) -> ThreadSummary | None:
+    if not doc or not doc.get("replyCount"):
+        return None
+    return ThreadSummary(
+        reply_count=doc["replyCount"],
+        last_reply_at=doc.get("lastReplyAt", 0),
+        participant_ids=tuple(doc.get("participantIds") or ()),
     )
 
 

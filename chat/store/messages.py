@@ -124,9 +124,15 @@ class MessageRepo:
     async def tombstone(self, message_id: str, at: int) -> Message | None:
         """Deleted at `at`: the text and attachments go, the message stays as a tombstone that
         keeps its seq (clients see the gap filled)."""
-        return await self._set(
-            message_id, {"text": "", "attachments": [], "fileBytes": 0, "deletedAt": at}
+        doc = await self.c.find_one_and_update(
+            {"_id": message_id},
+            {
+                "$set": {"text": "", "attachments": [], "fileBytes": 0, "deletedAt": at},
+                "$unset": {"pinned": ""},  # a tombstone is no longer pinned
+            },
+            return_document=ReturnDocument.AFTER,
         )
+        return message_of(doc) if doc is not None else None
 
     async def _set(self, message_id: str, fields: Doc) -> Message | None:
         doc = await self.c.find_one_and_update(

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from chat.domain import Attachment, Message, Reaction, User
+from chat.domain import Attachment, Message, Reaction, ThreadSummary, User
 from chat.services.presenters.shapes import (
     AttachmentWire,
     LastMessageWire,
     MessageWire,
     ReactionWire,
+    ThreadWire,
 )
 from chat.services.presenters.time import iso
 from chat.services.presenters.users import sender_view
@@ -41,6 +42,20 @@ def message_view(
         "createdAt": iso(msg.created_at),
         "editedAt": iso(msg.edited_at),
         "deletedAt": iso(msg.deleted_at),
+        "mentions": msg.mentions,
+        "threadId": msg.thread_id,
+        "thread": _thread_view(msg.thread),
+        "pinned": {"by": msg.pinned.by, "at": iso(msg.pinned.at)} if msg.pinned else None,
+    }
+
+
+def _thread_view(thread: ThreadSummary | None) -> ThreadWire | None:
+    if thread is None:
+        return None
+    return {
+        "replyCount": thread.reply_count,
+        "lastReplyAt": iso(thread.last_reply_at),
+        "participantIds": list(thread.participant_ids),
     }
 
 

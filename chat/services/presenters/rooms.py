@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import cast
 
-from chat.domain import MANAGERS, Member, Room
+from chat.domain import MANAGERS, Member, Room, default_level
 from chat.services.presenters.shapes import LastMessageWire, MemberWire, RoomWire, UserWire
 from chat.services.presenters.time import iso
 
@@ -37,6 +37,8 @@ def room_view(
     if member is not None:
         view["myRole"] = member.role
         view["lastReadSeq"] = member.last_read_seq
+        view["mentionCount"] = member.mention_count
+        view["notifications"] = member.notifications or default_level(room.type)
         if room.type == "private" and member.role in MANAGERS:
             view["inviteCode"] = room.invite_code
     if unread is not None:

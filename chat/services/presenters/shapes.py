@@ -8,7 +8,7 @@ NotRequired from the evaluated annotations (Python 3.11 misses it in string anno
 
 from typing import Literal, NotRequired, TypedDict
 
-from chat.domain import MessageType, Role, RoomType, UserStatus
+from chat.domain import MessageType, NotifyLevel, Role, RoomType, UserStatus
 
 
 class UserWire(TypedDict):
@@ -53,6 +53,19 @@ class ReactionWire(TypedDict):
     userIds: list[str]
 
 
+class ThreadWire(TypedDict):
+    """A thread root's summary of its replies."""
+
+    replyCount: int
+    lastReplyAt: str
+    participantIds: list[str]
+
+
+class PinWire(TypedDict):
+    by: str
+    at: str
+
+
 class MessageWire(TypedDict):
     id: str
     roomId: str
@@ -68,6 +81,10 @@ class MessageWire(TypedDict):
     createdAt: str
     editedAt: str | None
     deletedAt: str | None
+    mentions: list[str]
+    threadId: str | None
+    thread: ThreadWire | None  # on a root with replies
+    pinned: PinWire | None
 
 
 class LastMessageWire(TypedDict):
@@ -98,6 +115,8 @@ class RoomWire(TypedDict):
     myRole: NotRequired[Role]  # the viewer's, when a member
     lastReadSeq: NotRequired[int]
     unreadCount: NotRequired[int]
+    mentionCount: NotRequired[int]  # unread messages that mention the viewer
+    notifications: NotRequired[NotifyLevel]  # the viewer's level there
     inviteCode: NotRequired[str | None]  # private rooms, to their owner and admins
     peer: NotRequired[UserWire | None]  # direct rooms: the other user
 
