@@ -30,7 +30,13 @@ class Ledger(Protocol):
     async def settle(self, user_id: str) -> bool:
         """After the grace period: True if the user is still gone (announce them offline)."""
 
-    async def online(self, user_ids: Iterable[str]) -> set[str]: ...
+    async def online(self, user_ids: Iterable[str]) -> set[str]:
+        """Users with a connection, or within the grace period after their last one closed."""
+
+    async def connected(self, user_ids: Iterable[str]) -> set[str]:
+        """Users with a live connection now, on any node (the grace period does not count: a
+        phone app sent to the background a second ago has no socket to hear a message on).
+        May raise Unavailable when a shared ledger cannot be asked."""
 
     async def all_online(self) -> set[str]: ...
 
@@ -79,6 +85,9 @@ class LocalLedger:
 
     async def online(self, user_ids: Iterable[str]) -> set[str]:
         return {u for u in user_ids if u in self._conns or u in self._leaving}
+
+    async def connected(self, user_ids: Iterable[str]) -> set[str]:
+        return {u for u in user_ids if u in self._conns}
 
     async def all_online(self) -> set[str]:
         return set(self._conns) | self._leaving

@@ -71,6 +71,20 @@ for u = 4, #ARGV do
 end
 return online
 """
+# ARGV: conns prefix, node prefix, user ids... (the leaving markers do not count here)
+_CONNECTED = """
+local connected = {}
+for u = 3, #ARGV do
+  local entries = redis.call('HGETALL', ARGV[1] .. ARGV[u])
+  for i = 1, #entries, 2 do
+    if redis.call('EXISTS', ARGV[2] .. entries[i + 1]) == 1 then
+      table.insert(connected, ARGV[u])
+      break
+    end
+  end
+end
+return connected
+"""
 # KEYS: users. ARGV: conns prefix, leaving prefix, node prefix.
 _REAP = """
 local gone = {}
@@ -116,6 +130,7 @@ class RedisLedger:
                 ("remove", _REMOVE),
                 ("settle", _SETTLE),
                 ("online", _ONLINE),
+                ("connected", _CONNECTED),
                 ("reap", _REAP),
             )
         }
@@ -172,6 +187,14 @@ class RedisLedger:
             return set(await self._run("online", [], args))
         except Unavailable:
             return set()  # Redis away: nobody is shown online rather than every list failing
+
+    async def connected(self, user_ids: Iterable[str]) -> set[str]:
+        """Unlike online(), a Redis outage raises Unavailable: the caller (notifications) retries
+        rather than taking everyone for disconnected."""
+        ids = list(user_ids)
+        if not ids:
+            return set()
+        return set(await self._run("connected", [], [f"{self.p}conns:", f"{self.p}node:", *ids]))
 
     async def all_online(self) -> set[str]:
         try:
