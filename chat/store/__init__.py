@@ -12,6 +12,7 @@ from chat.store.base import new_id, now_ms, utcnow
 from chat.store.members import MemberRepo
 from chat.store.message_refs import MessageRefRepo
 from chat.store.messages import MessageRepo
+from chat.store.push_subscriptions import PushSubscriptionRepo
 from chat.store.reactions import ReactionRepo
 from chat.store.rooms import RoomRepo
 from chat.store.sessions import SessionRepo
@@ -46,9 +47,10 @@ class Store:
         self.message_refs = MessageRefRepo(self.db["messages"])  # threads, pins, mentions
         self.reactions = ReactionRepo(self.db["reactions"])
         self.uploads = UploadRepo(self.db["uploads"])
+        self.push_subscriptions = PushSubscriptionRepo(self.db["push_subscriptions"])
         self._repos: list[_Indexed] = [
             self.users, self.sessions, self.rooms, self.members, self.messages, self.reactions,
-            self.uploads, self.message_refs,
+            self.uploads, self.message_refs, self.push_subscriptions,
         ]  # fmt: skip
 
     async def ensure_indexes(self) -> None:
