@@ -205,8 +205,11 @@ NOTIFICATIONS_SENT = Counter(
 NOTIFICATIONS_FAILED = Counter(
     "chat_notifications_failed", "Notifications that failed for good, by channel", ["channel"]
 )
-# No notification sender exists yet: the series are there at 0 so dashboards and alerts can be
-# written now.
+NOTIFICATIONS_DROPPED = Counter(
+    "chat_notifications_dropped",
+    "Notification jobs dropped unsent because the background queue was full (the oldest go)",
+)
+# Every channel's series exists from the start, at 0, so dashboards and alerts have it.
 for _channel in ("webpush", "webhook"):
     NOTIFICATIONS_SENT.labels(_channel)
     NOTIFICATIONS_FAILED.labels(_channel)

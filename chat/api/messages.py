@@ -7,10 +7,10 @@ from aiohttp import web
 from chat import schemas
 from chat.api.helpers import ok
 from chat.api.keys import SERVICES
-from chat.api.replies import MessagePage, MessagesReply, OneMessage, ReactionsReply, ReadReply
+from chat.api.replies import MessagesReply, OneMessage, ReactionsReply, ReadReply
 from chat.api.route import Data, Routes
 from chat.services.accounts import Principal
-from chat.services.presenters.shapes import ChangesPage
+from chat.services.presenters.shapes import ChangesPage, MessagePage
 
 routes = Routes()
 
@@ -73,6 +73,8 @@ async def send_message(request: web.Request, me: Principal, data: Data) -> web.R
         data["text"],
         client_id=data.get("clientId"),
         reply_to=data.get("replyTo"),
+        mentions=data.get("mentions"),
+        thread_id=data.get("threadId"),
     )
     return ok({"message": message}, 201 if created else 200)
 

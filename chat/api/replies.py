@@ -81,11 +81,6 @@ class MessagesReply(TypedDict):
     messages: list[MessageWire]
 
 
-class MessagePage(TypedDict):
-    messages: list[MessageWire]
-    hasMore: bool
-
-
 class ReactionsReply(TypedDict):
     reactions: list[ReactionWire]
 

@@ -68,6 +68,19 @@ async def update_room(request: web.Request, me: Principal, data: Data) -> web.Re
     return ok({"room": room})
 
 
+@routes.patch(
+    "/api/rooms/{room_id}/notifications",
+    "Your notification level for a room",
+    body=schemas.NotificationsBody,
+    reply=RoomReply,
+)
+async def set_notifications(request: web.Request, me: Principal, data: Data) -> web.Response:
+    room = await request.app[SERVICES].rooms.set_notifications(
+        me.user_id, request.match_info["room_id"], data["level"]
+    )
+    return ok({"room": room})
+
+
 @routes.delete("/api/rooms/{room_id}", "Delete a room", status=204)
 async def delete_room(request: web.Request, me: Principal) -> web.Response:
     await request.app[SERVICES].rooms.delete(me.user_id, request.match_info["room_id"])

@@ -9,7 +9,7 @@ from typing import Any
 from aiohttp import web
 from aiohttp.web_routedef import AbstractRouteDef
 
-from chat.api import auth, health, messages, metrics, rooms, uploads, users
+from chat.api import auth, health, messages, metrics, rooms, threads, uploads, users
 from chat.api.openapi import build_spec
 from chat.api.route import Routes
 
@@ -20,6 +20,7 @@ DOCUMENTED: list[Routes] = [
     auth.routes,
     users.routes,
     messages.routes,
+    threads.routes,
     rooms.routes,
     uploads.routes,
 ]

@@ -10,11 +10,11 @@ from chat import schemas
 from chat.api.helpers import ok
 from chat.api.keys import SERVICES
 from chat.api.multipart import read_form
-from chat.api.replies import MessagePage, UploadReply, UserReply
+from chat.api.replies import UploadReply, UserReply
 from chat.api.route import Data, Routes
 from chat.errors import NotFound
 from chat.services.accounts import Principal
-from chat.services.presenters.shapes import FileStats
+from chat.services.presenters.shapes import FileStats, MessagePage
 
 routes = Routes()
 files = web.RouteTableDef()  # not in the OpenAPI document: the stored files themselves

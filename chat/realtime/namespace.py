@@ -56,6 +56,7 @@ class ChatNamespace(Connections):
             "message-read": self.message_read,
             "message-delivered": self.message_delivered,
             "get-history": self.get_history,
+            "get-thread": self.get_thread,
             "sync": self.sync,
             "user-status": self.user_status,
             "room-presence": self.room_presence,
@@ -137,6 +138,8 @@ class ChatNamespace(Connections):
             data["text"],
             client_id=data.get("clientId"),
             reply_to=data.get("replyTo"),
+            mentions=data.get("mentions"),
+            thread_id=data.get("threadId"),
             # Joins, leaves and kicks move every socket of the user in or out of the room's
             # channel on every node: a subscribed socket is a member's, no query needed.
             member_known=room_channel(data["roomId"]) in self.rooms(state["sid"]),
@@ -192,6 +195,13 @@ class ChatNamespace(Connections):
             limit=data["limit"],
         )
         return {"messages": messages, "hasMore": more}
+
+    async def get_thread(self, state: State, payload: Any) -> dict[str, Any]:
+        data = schemas.load(schemas.ThreadPayload(), payload)
+        page = await self.services.threads.page(
+            state["user_id"], data["messageId"], data["after"], data["limit"]
+        )
+        return dict(page)
 
     async def sync(self, state: State, payload: Any) -> dict[str, Any]:
         data = schemas.load(schemas.SyncPayload(), payload)

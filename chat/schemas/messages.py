@@ -21,6 +21,19 @@ class MessageBody(Strict):
     text = Prose(1, 4000, required=True)
     clientId = Text(1, 100)  # noqa: N815
     replyTo = Id()  # noqa: N815
+    # Members of the room (checked by the service); duplicates count once.
+    mentions = fields.List(Id(), validate=validate.Length(max=50))
+    threadId = Id()  # noqa: N815 - a thread's root message: this message is a reply in it
+
+
+class ThreadQuery(Strict):
+    after = fields.Integer(load_default=0, validate=SEQ_RANGE)
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=100))
+
+
+class MentionsQuery(Strict):
+    before = Id()  # a message id: the page ends just before it (newest first)
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=100))
 
 
 class EditBody(Strict):

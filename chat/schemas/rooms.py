@@ -31,5 +31,9 @@ class RoleBody(Strict):
     role = fields.String(required=True, validate=validate.OneOf(["admin", "member"]))
 
 
+class NotificationsBody(Strict):
+    level = fields.String(required=True, validate=validate.OneOf(["all", "mentions", "none"]))
+
+
 class DirectBody(Strict):
     userId = Id(required=True)  # noqa: N815

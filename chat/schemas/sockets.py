@@ -30,6 +30,11 @@ class MessageRef(Strict):
     messageId = Id(required=True)  # noqa: N815
 
 
+class ThreadPayload(MessageRef):
+    after = fields.Integer(load_default=0, strict=True, validate=SEQ_RANGE)
+    limit = fields.Integer(load_default=50, strict=True, validate=validate.Range(min=1, max=100))
+
+
 class ReactPayload(ReactionBody):
     messageId = Id(required=True)  # noqa: N815
 

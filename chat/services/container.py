@@ -9,10 +9,13 @@ from chat.services.catch_up import CatchUpService
 from chat.services.health import HealthService
 from chat.services.history import HistoryService
 from chat.services.media import MediaService
+from chat.services.mentions import MentionService
 from chat.services.messages import MessageService
+from chat.services.pins import PinService
 from chat.services.presence import PresenceService
 from chat.services.receipts import ReceiptService
 from chat.services.rooms import RoomService
+from chat.services.threads import ThreadService
 from chat.services.throttle import RequestThrottle
 from chat.services.typing import TypingService
 from chat.services.users import UserService
@@ -32,6 +35,9 @@ class Services:
     media: MediaService
     health: HealthService
     throttle: RequestThrottle
+    mentions: MentionService
+    threads: ThreadService
+    pins: PinService
 
     async def start(self) -> None:
         """Start the services' background work (the presence reaper, when nodes share presence;

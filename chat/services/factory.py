@@ -26,11 +26,14 @@ from chat.services.health import HealthService
 from chat.services.history import HistoryService
 from chat.services.ledger import Ledger
 from chat.services.media import MB, Limits, MediaService
+from chat.services.mentions import MentionService
 from chat.services.messages import MessageService
 from chat.services.orphans import OrphanUploads
+from chat.services.pins import PinService
 from chat.services.presence import PresenceService
 from chat.services.receipts import ReceiptService
 from chat.services.rooms import RoomService
+from chat.services.threads import ThreadService
 from chat.services.throttle import RequestThrottle
 from chat.services.typing import TypingService
 from chat.services.users import UserService
@@ -62,7 +65,11 @@ def build_services(
     files = AttachmentFiles(store, storage)
     urls = FileUrls(settings.jwt_secret)
     rooms = RoomService(store, access, publisher, users, files)
-    messages = MessageService(store, access, publisher, limiter, typing, files, urls)
+    mentions = MentionService(store, access, urls)
+    threads = ThreadService(store, access, urls)
+    messages = MessageService(
+        store, access, publisher, limiter, typing, files, urls, mentions, threads
+    )
     history = HistoryService(store, access, urls)
     limits = Limits(
         image_bytes=int(settings.max_image_mb * MB), file_bytes=int(settings.max_file_mb * MB)
@@ -82,6 +89,9 @@ def build_services(
         media=media,
         health=HealthService(store),
         throttle=RequestThrottle(limiter),
+        mentions=mentions,
+        threads=threads,
+        pins=PinService(store, access, publisher, urls),
     )
 
 

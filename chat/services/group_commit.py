@@ -33,6 +33,9 @@ RECENT_CLIENT_IDS = 20_000
 
 # Raises the refusal for a send by a non-member (it fetches the room to word it).
 Refusal = Callable[[str, str], Awaitable[Any]]
+# Writes what stored messages change elsewhere (mentions, thread roots) before they are announced;
+# returns the views of messages changed by it, announced as `message-updated` after them.
+AfterStore = Callable[[list[Message]], Awaitable[list[MessageWire]]]
 # What a send is answered with: the stored message, and its view if this send stored it (None:
 # the same clientId was stored before, and nothing was announced).
 Outcome = tuple[Message, MessageWire | None]
@@ -64,8 +67,10 @@ class GroupCommit:
         refuse: Refusal,
         urls: FileUrls,
         notifier: Notifier,
+        after_store: AfterStore,
     ):
         self.store = store
+        self.after_store = after_store
         self.notifier = notifier
         self.urls = urls
         self.publisher = publisher
@@ -166,6 +171,7 @@ class GroupCommit:
         if refused:
             await pull_back_pointers(self.store, pointers, stored, [placed[i] for i in refused])
         MESSAGES_STORED.inc(len(stored))
+        changed = await self.after_store([p.message for p in stored])
         for pending in stored:  # in seq order per room: the order the room will see
             self._remember(pending)
             msg = pending.message
@@ -175,6 +181,8 @@ class GroupCommit:
             )
             pending.result.set_result((msg, view))
             self.notifier.message_stored(msg, pending.sender)  # only queues: never waits
+        for view in changed:
+            await self.publisher.publish("message-updated", view, Audience.room(view["roomId"]))
 
     async def _members_only(self, batch: list[Pending]) -> list[Pending]:
         """The sends whose sender is a member of the room; the others get their refusal."""

@@ -12,12 +12,15 @@ from chat.kit.ttl_cache import TtlCache
 from chat.ratelimit import RateLimiter
 from chat.services.access import Access
 from chat.services.attachment_files import AttachmentFiles
+from chat.services.changes import stamp
 from chat.services.events import Audience, NoNotifier, Notifier, Publisher
 from chat.services.file_urls import FileUrls
 from chat.services.group_commit import GroupCommit
+from chat.services.mentions import MentionService
 from chat.services.message_views import present_one
 from chat.services.presenters.messages import last_message_summary, reactions_view
 from chat.services.presenters.shapes import MessageWire, ReactionWire
+from chat.services.threads import ThreadService
 from chat.services.typing import TypingService
 from chat.store import Store, new_id, now_ms
 from chat.store.base import is_id
@@ -36,8 +39,12 @@ class MessageService:
         typing: TypingService,
         files: AttachmentFiles,
         urls: FileUrls,
+        mentions: MentionService,
+        threads: ThreadService,
         notifier: Notifier | None = None,
     ):
+        self.mentions = mentions
+        self.threads = threads
         self.store = store
         self.urls = urls
         self.access = access
@@ -45,7 +52,9 @@ class MessageService:
         self.limiter = limiter
         self.typing = typing
         self.files = files
-        self.commits = GroupCommit(store, publisher, access.writer, urls, notifier or NoNotifier())
+        self.commits = GroupCommit(
+            store, publisher, access.writer, urls, notifier or NoNotifier(), self._after_store
+        )
         self._senders: TtlCache[str, User | None] = TtlCache(SENDER_CACHE_SECONDS)
 
     # -- sending --------------------------------------------------------------------------------
@@ -58,6 +67,8 @@ class MessageService:
         *,
         client_id: str | None = None,
         reply_to: str | None = None,
+        mentions: list[str] | None = None,
+        thread_id: str | None = None,
         kind: MessageType = "text",
         attachments: list[Attachment] | None = None,
         member_known: bool = False,
@@ -81,9 +92,12 @@ class MessageService:
             target = await self.store.messages.get(reply_to)
             if target is None or target.room_id != room_id:
                 raise ValidationFailed("replyTo must be a message in this room")
+        if thread_id is not None:
+            await self.threads.check_root(room_id, thread_id)
         message = Message(
             id=new_id(), room_id=room_id, sender_id=user_id, type=kind, text=text,
             attachments=attachments or [], reply_to=reply_to, client_id=client_id,
+            mentions=await self.mentions.check(room_id, mentions or []), thread_id=thread_id,
         )  # fmt: skip
         stored, view = await self.commits.submit(
             message, await self._sender(user_id), member_known=member_known
@@ -92,6 +106,14 @@ class MessageService:
             return await present_one(self.store, self.urls, stored), False
         await self.typing.stop(user_id, room_id, quiet_if_idle=True)
         return view, True
+
+    async def _after_store(self, stored: list[Message]) -> list[MessageWire]:
+        """What stored messages change elsewhere: mentioned memberships, thread roots."""
+        if any(m.mentions for m in stored):
+            await self.mentions.stored(stored)
+        if any(m.thread_id for m in stored):
+            return await self.threads.replies_stored(stored)
+        return []
 
     async def _within_limits(
         self, user_id: str, room_id: str, client_id: str | None
@@ -139,23 +161,11 @@ class MessageService:
         updated = await self.store.messages.edit(message_id, text, now_ms())
         if updated is None:
             raise NotFound("Message not found")
-        updated.ver = await self._stamp(updated)
+        updated.ver = await stamp(self.store, updated)
         view = await present_one(self.store, self.urls, updated)
         await self._refresh_last(updated)
         await self.publisher.publish("message-updated", view, Audience.room(msg.room_id))
         return view
-
-    async def _stamp(self, msg: Message) -> int:
-        """Number a change already written to `msg` with the room's next ver, and record it.
-
-        The write comes first and the number after it, so whatever state a sync reads, a later
-        change to the message carries a ver above any cursor that sync could have handed out;
-        two racing changes leave the message with the higher of their vers."""
-        ver = await self.store.rooms.take_ver(msg.room_id)
-        if ver is None:
-            raise NotFound("Room not found")
-        await self.store.messages.raise_ver(msg.id, ver)
-        return ver
 
     async def delete(self, user_id: str, message_id: str) -> None:
         """Leave a tombstone in the message's place; its reactions and files go."""
@@ -171,7 +181,7 @@ class MessageService:
         await self.files.delete(msg.attachments)
         if updated is None:
             raise NotFound("Message not found")
-        ver = await self._stamp(updated)
+        ver = await stamp(self.store, updated)
         await self._refresh_last(updated)
         payload = {"messageId": message_id, "roomId": msg.room_id, "seq": msg.seq, "ver": ver}
         await self.publisher.publish("message-deleted", payload, Audience.room(msg.room_id))
@@ -190,7 +200,7 @@ class MessageService:
         if msg.deleted:
             raise NotFound("Message not found")
         await self.store.reactions.toggle(message_id, msg.room_id, user_id, emoji)
-        ver = await self._stamp(msg)
+        ver = await stamp(self.store, msg)
         reactions = reactions_view(await self.store.reactions.for_messages([message_id]))
         payload = {
             "messageId": message_id, "roomId": msg.room_id, "reactions": reactions, "ver": ver,

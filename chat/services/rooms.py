@@ -8,13 +8,13 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from chat.domain import MANAGERS, Role, RoomType
+from chat.domain import MANAGERS, NotifyLevel, Role, RoomType
 from chat.errors import ChatError, Forbidden, NotFound, ValidationFailed
 from chat.security import random_code
 from chat.services.access import Access, require_role
 from chat.services.batching import BatchLoader
 from chat.services.direct import DirectRooms
-from chat.services.events import Publisher
+from chat.services.events import Audience, Publisher
 from chat.services.membership import Membership, RoomFiles
 from chat.services.presenters.rooms import room_view
 from chat.services.presenters.shapes import MemberWire, RoleChange, RoomWire
@@ -108,6 +108,19 @@ class RoomService:
             raise NotFound("Room not found")
         await self.views.announce("room-updated", updated)
         return await self.views.view_for(updated, user_id, member)
+
+    async def set_notifications(self, user_id: str, room_id: str, level: NotifyLevel) -> RoomWire:
+        """The member's notification level for the room; their other devices get room-updated."""
+        room, _ = await self.access.writable(user_id, room_id)
+        member = await self.store.members.set_notifications(room_id, user_id, level)
+        if member is None:
+            raise NotFound("Room not found")
+        self.access.forget(room_id, user_id)
+        view = await self.views.view_for(room, user_id, member)
+        await self.views.publisher.publish(
+            "room-updated", {"room": view}, Audience.of_users([user_id])
+        )
+        return view
 
     async def new_invite_code(self, user_id: str, room_id: str) -> str:
         room, member = await self.access.writable(user_id, room_id)

@@ -87,6 +87,19 @@ class MessageWire(TypedDict):
     pinned: PinWire | None
 
 
+class MessagePage(TypedDict):
+    messages: list[MessageWire]
+    hasMore: bool
+
+
+class ThreadPage(TypedDict):
+    """A thread: its root and a page of its replies by seq."""
+
+    root: MessageWire
+    messages: list[MessageWire]
+    hasMore: bool
+
+
 class LastMessageWire(TypedDict):
     """What a room listing shows of its newest message."""
 

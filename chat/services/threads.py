@@ -1,0 +1,65 @@
+"""Threads: a reply names its root (one level deep); the root's summary is kept with the writes.
+
+A reply is an ordinary message of the room (a seq, a `new-message`) whose `threadId` is a root
+message of the same room. The root's `thread` (reply count, last reply, participants) is updated
+as the group commit stores the replies (before they are acked), takes a ver, and is announced as
+`message-updated` after them.
+"""
+
+from __future__ import annotations
+
+from chat.domain import Message
+from chat.errors import NotFound, ValidationFailed
+from chat.services.access import Access
+from chat.services.changes import stamp
+from chat.services.file_urls import FileUrls
+from chat.services.message_views import present, present_one
+from chat.services.presenters.shapes import MessageWire, ThreadPage
+from chat.store import Store
+from chat.store.base import is_id
+
+
+class ThreadService:
+    def __init__(self, store: Store, access: Access, urls: FileUrls):
+        self.store = store
+        self.access = access
+        self.urls = urls
+
+    async def check_root(self, room_id: str, thread_id: str) -> None:
+        """Refuse a reply whose root is not a message of this room, or is itself a reply."""
+        root = await self.store.messages.get(thread_id) if is_id(thread_id) else None
+        if root is None or root.room_id != room_id:
+            raise ValidationFailed("threadId must be a message in this room")
+        if root.thread_id is not None:
+            raise ValidationFailed("threadId must be a thread's first message, not a reply")
+
+    async def replies_stored(self, replies: list[Message]) -> list[MessageWire]:
+        """Count stored replies into their roots' summaries (each root takes a ver) and return
+        the roots' views, for the group commit to announce after the replies."""
+        roots: list[MessageWire] = []
+        by_root: dict[str, list[Message]] = {}
+        for reply in replies:
+            if reply.thread_id is not None:
+                by_root.setdefault(reply.thread_id, []).append(reply)
+        for root_id, sent in by_root.items():
+            senders = list(dict.fromkeys(m.sender_id for m in sent))
+            at = max(m.created_at for m in sent)
+            await self.store.message_refs.add_replies(root_id, len(sent), at, senders)
+            root = await self.store.messages.get(root_id)
+            if root is None:
+                continue
+            await stamp(self.store, root)
+            roots.append(await present_one(self.store, self.urls, root))
+        return roots
+
+    async def page(self, user_id: str, message_id: str, after: int, limit: int) -> ThreadPage:
+        """A thread's root and its replies after seq `after`, ascending, for a reader of the room."""
+        root = await self.store.messages.get(message_id) if is_id(message_id) else None
+        if root is None:
+            raise NotFound("Message not found")
+        await self.access.readable(user_id, root.room_id)
+        if root.thread_id is not None:  # a reply: show its whole thread
+            return await self.page(user_id, root.thread_id, after, limit)
+        replies, more = await self.store.message_refs.replies(root.id, after, limit)
+        views = await present(self.store, self.urls, [root, *replies])
+        return {"root": views[0], "messages": views[1:], "hasMore": more}
