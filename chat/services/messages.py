@@ -185,6 +185,16 @@ class MessageService:
         await self._refresh_last(updated)
         payload = {"messageId": message_id, "roomId": msg.room_id, "seq": msg.seq, "ver": ver}
         await self.publisher.publish("message-deleted", payload, Audience.room(msg.room_id))
+        await self._unlink(msg)
+
+    async def _unlink(self, msg: Message) -> None:
+        """A deleted message stops counting as a mention and as a reply in its thread."""
+        if msg.mentions:
+            await self.store.members.forget_mention(msg.room_id, msg.mentions, msg.seq)
+        if msg.thread_id is not None:
+            root = await self.threads.reply_deleted(msg.thread_id)
+            if root is not None:
+                await self.publisher.publish("message-updated", root, Audience.room(msg.room_id))
 
     async def _refresh_last(self, msg: Message) -> None:
         sender = await self.store.users.get(msg.sender_id)

@@ -52,6 +52,15 @@ class ThreadService:
             roots.append(await present_one(self.store, self.urls, root))
         return roots
 
+    async def reply_deleted(self, root_id: str) -> MessageWire | None:
+        """Count a deleted reply out of its root's summary; the root's view to announce."""
+        await self.store.message_refs.remove_reply(root_id)
+        root = await self.store.messages.get(root_id)
+        if root is None:
+            return None
+        await stamp(self.store, root)
+        return await present_one(self.store, self.urls, root)
+
     async def page(self, user_id: str, message_id: str, after: int, limit: int) -> ThreadPage:
         """A thread's root and its replies after seq `after`, ascending, for a reader of the room."""
         root = await self.store.messages.get(message_id) if is_id(message_id) else None

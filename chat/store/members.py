@@ -182,6 +182,11 @@ class MemberRepo:
         if updates:
             await self.c.bulk_write(updates, ordered=False)
 
+    async def forget_mention(self, room_id: str, user_ids: list[str], seq: int) -> None:
+        """The message at `seq` no longer mentions these members (it was deleted)."""
+        ids = [_id(room_id, u) for u in user_ids]
+        await self.c.update_many({"_id": {"$in": ids}}, {"$pull": {"mentionSeqs": seq}})
+
     async def notify_candidates(
         self, room_id: str, mentioned: list[str], *, everyone: bool
     ) -> list[Member]:

@@ -65,6 +65,12 @@ class MessageRefRepo:
             ordered=True,
         )
 
+    async def remove_reply(self, root_id: str) -> None:
+        """One reply fewer in the root's summary (a reply was deleted)."""
+        await self.c.update_one(
+            {"_id": root_id, "thread.replyCount": {"$gt": 0}}, {"$inc": {"thread.replyCount": -1}}
+        )
+
     async def replies(self, root_id: str, after: int, limit: int) -> tuple[list[Message], bool]:
         """A thread's replies after seq `after`, ascending, and whether more follow."""
         query = {"threadId": root_id, "seq": {"$gt": after}}
