@@ -1,0 +1,55 @@
+"""Threads and pins: which events a reply, a pin and a deleted reply announce, to whom, in order."""
+
+from __future__ import annotations
+
+import pytest
+
+from chat.errors import Forbidden, ValidationFailed
+from tests.services.conftest import World
+from tests.services.recorder import Sent, to
+
+
+async def test_a_reply_announces_itself_then_its_root(world: World):
+    ann, bob = await world.users("Ann", "Bob")
+    room_id = await world.room(ann, bob)
+    messages = world.services.messages
+    root, _ = await messages.send(ann.id, room_id, "root")
+    world.recorder.take()
+
+    reply, _ = await messages.send(bob.id, room_id, "reply", thread_id=root["id"])
+    events = world.recorder.take()
+    assert [e.event for e in events] == ["new-message", "message-updated"]
+    assert events[0] == Sent("new-message", reply, **to(rooms=[room_id]), echo=False)
+    updated = events[1].payload
+    assert events[1] == Sent("message-updated", updated, **to(rooms=[room_id]))
+    assert updated["id"] == root["id"] and updated["ver"] == reply["ver"] + 1
+    assert updated["thread"]["replyCount"] == 1
+    assert updated["thread"]["participantIds"] == [bob.id]
+
+    with pytest.raises(ValidationFailed):  # one level deep
+        await messages.send(ann.id, room_id, "deeper", thread_id=reply["id"])
+    assert world.recorder.take() == []
+
+    await messages.delete(bob.id, reply["id"])
+    events = world.recorder.take()
+    assert [e.event for e in events] == ["message-deleted", "message-updated"]
+    assert events[1].payload["thread"] is None  # no replies left
+    assert events[1].payload["ver"] == events[0].payload["ver"] + 1
+
+
+async def test_a_pin_is_a_managers_change_told_to_the_room(world: World):
+    ann, bob = await world.users("Ann", "Bob")
+    room_id = await world.room(ann, bob)
+    sent, _ = await world.services.messages.send(bob.id, room_id, "pin me")
+    world.recorder.take()
+    with pytest.raises(Forbidden):
+        await world.services.pins.pin(bob.id, sent["id"])
+    assert world.recorder.take() == []
+
+    pinned = await world.services.pins.pin(ann.id, sent["id"])
+    assert pinned["pinned"] is not None and pinned["pinned"]["by"] == ann.id
+    assert pinned["ver"] == sent["ver"] + 1
+    assert world.recorder.take() == [Sent("message-updated", pinned, **to(rooms=[room_id]))]
+    assert await world.services.pins.pin(ann.id, sent["id"]) == pinned  # again: no change
+    assert world.recorder.take() == []
+    assert await world.services.pins.of_room(bob.id, room_id) == [pinned]
