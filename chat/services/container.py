@@ -11,6 +11,7 @@ from chat.services.history import HistoryService
 from chat.services.media import MediaService
 from chat.services.mentions import MentionService
 from chat.services.messages import MessageService
+from chat.services.notifications.service import NotificationService
 from chat.services.pins import PinService
 from chat.services.presence import PresenceService
 from chat.services.receipts import ReceiptService
@@ -38,15 +39,19 @@ class Services:
     mentions: MentionService
     threads: ThreadService
     pins: PinService
+    notifications: NotificationService
 
     async def start(self) -> None:
         """Start the services' background work (the presence reaper, when nodes share presence;
-        the sweep of orphan uploads)."""
+        the sweep of orphan uploads; the notification workers)."""
         await self.presence.start()
         await self.media.start()
+        await self.notifications.start()
 
     async def close(self) -> None:
-        """Stop every timer and background task the services hold."""
+        """Stop every timer and background task the services hold (notifications first: their
+        last deliveries still read the store and the ledger)."""
+        await self.notifications.close()
         await self.media.close()
         await self.typing.close()
         await self.presence.close()

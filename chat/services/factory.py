@@ -28,6 +28,7 @@ from chat.services.ledger import Ledger
 from chat.services.media import MB, Limits, MediaService
 from chat.services.mentions import MentionService
 from chat.services.messages import MessageService
+from chat.services.notifications.build import build_notifications
 from chat.services.orphans import OrphanUploads
 from chat.services.pins import PinService
 from chat.services.presence import PresenceService
@@ -67,9 +68,11 @@ def build_services(
     rooms = RoomService(store, access, publisher, users, files)
     mentions = MentionService(store, access, urls)
     threads = ThreadService(store, access, urls)
+    notifications = build_notifications(settings, store, ledger, urls)
     messages = MessageService(
-        store, access, publisher, limiter, typing, files, urls, mentions, threads
-    )
+        store, access, publisher, limiter, typing, files, urls, mentions, threads,
+        notifier=notifications,
+    )  # fmt: skip
     history = HistoryService(store, access, urls)
     limits = Limits(
         image_bytes=int(settings.max_image_mb * MB), file_bytes=int(settings.max_file_mb * MB)
@@ -92,6 +95,7 @@ def build_services(
         mentions=mentions,
         threads=threads,
         pins=PinService(store, access, publisher, urls),
+        notifications=notifications,
     )
 
 

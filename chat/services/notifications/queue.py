@@ -1,0 +1,165 @@
+"""A bounded queue of background jobs, run by a few workers, retried with exponential backoff.
+
+Nothing waits on it: `put` returns at once. Past `limit` jobs the oldest is dropped (one log line
+a minute under a flood, not one per job): under overload, fresh notifications are worth more
+than stale ones, and memory stays bounded. A job whose handler raises Retry runs again after
+1, 2, 4, ... seconds (with jitter), at most `max_tries` times in all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import heapq
+import itertools
+import logging
+import random
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+from chat.kit.log_limit import LogLimit
+from chat.metrics import NOTIFICATIONS_DROPPED
+
+log = logging.getLogger("chat.notifications")
+T = TypeVar("T")
+
+
+class Retry(Exception):
+    """Raised by a handler: a passing failure (a 5xx, no connection); try again later."""
+
+
+@dataclass(slots=True)
+class Job(Generic[T]):
+    item: T
+    tries: int = 0
+
+
+@dataclass(order=True, slots=True)
+class _Due(Generic[T]):
+    at: float
+    order: int
+    job: Job[T] = field(compare=False)
+
+
+class JobQueue(Generic[T]):
+    """`handle(item)` runs each job; `give_up(item, reason)` hears of one whose tries are spent."""
+
+    def __init__(
+        self,
+        handle: Callable[[T], Awaitable[None]],
+        give_up: Callable[[T, str], None],
+        *,
+        limit: int = 10_000,
+        workers: int = 4,
+        max_tries: int = 5,
+        backoff: float = 1.0,
+        max_backoff: float = 60.0,
+    ) -> None:
+        self.handle = handle
+        self.give_up = give_up
+        self.limit = limit
+        self.workers = workers
+        self.max_tries = max_tries
+        self.backoff = backoff
+        self.max_backoff = max_backoff
+        self._ready: deque[Job[T]] = deque()
+        self._waiting: list[_Due[T]] = []  # retries, soonest first
+        self._order = itertools.count()
+        self._wake = asyncio.Event()
+        self._workers: list[asyncio.Task[None]] = []
+        self._closing = False
+        self._busy = 0
+        self._log = LogLimit(log)
+
+    def __len__(self) -> int:
+        return len(self._ready) + len(self._waiting)
+
+    @property
+    def idle(self) -> bool:
+        """Nothing queued, waiting for a retry, or running."""
+        return not len(self) and not self._busy
+
+    def put(self, item: T) -> None:
+        """Queue a job; never waits, never raises."""
+        if self._closing:
+            return
+        self._ready.append(Job(item))
+        self._shed()
+        self._wake.set()
+
+    def _shed(self) -> None:
+        while len(self) > self.limit:
+            if self._ready:
+                self._ready.popleft()
+            else:
+                heapq.heappop(self._waiting)
+            NOTIFICATIONS_DROPPED.inc()
+            self._log.warning(
+                "full", "notifications: queue full at %d jobs; dropping the oldest", self.limit
+            )
+
+    def start(self) -> None:
+        for n in range(self.workers):
+            self._workers.append(asyncio.create_task(self._work(), name=f"notifications-{n}"))
+
+    async def close(self, within: float = 2.0) -> None:
+        """Run what is ready for up to `within` seconds, then stop; waiting retries and what
+        is still queued are abandoned (said in one line)."""
+        self._closing = True
+        self._wake.set()
+        if self._workers:
+            _, pending = await asyncio.wait(self._workers, timeout=within)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+            self._workers = []
+        left = len(self)
+        if left:
+            log.warning("notifications: %d jobs abandoned at shutdown", left)
+        self._ready.clear()
+        self._waiting.clear()
+
+    async def _work(self) -> None:
+        while (job := await self._next()) is not None:
+            self._busy += 1
+            try:
+                await self._run(job)
+            finally:
+                self._busy -= 1
+
+    async def _next(self) -> Job[T] | None:
+        """The next job that is due; None once closing and nothing is ready."""
+        while True:
+            now = time.monotonic()
+            while self._waiting and self._waiting[0].at <= now and not self._closing:
+                self._ready.append(heapq.heappop(self._waiting).job)
+            if self._ready:
+                return self._ready.popleft()
+            if self._closing:
+                return None
+            self._wake.clear()
+            timeout = self._waiting[0].at - now if self._waiting else None
+            with contextlib.suppress(TimeoutError):  # a retry fell due
+                await asyncio.wait_for(self._wake.wait(), timeout)
+
+    async def _run(self, job: Job[T]) -> None:
+        job.tries += 1
+        try:
+            await self.handle(job.item)
+        except Retry as exc:
+            if job.tries >= self.max_tries or self._closing:
+                self.give_up(job.item, f"{exc} (after {job.tries} tries)")
+                return
+            self._retry_later(job)
+        except Exception:  # a bug: said with its traceback, and the other jobs go on
+            log.exception("notifications: a job failed")
+
+    def _retry_later(self, job: Job[T]) -> None:
+        delay = min(self.max_backoff, self.backoff * 2 ** (job.tries - 1))
+        delay *= random.uniform(0.75, 1.0)  # noqa: S311 - jitter, not a secret
+        heapq.heappush(self._waiting, _Due(time.monotonic() + delay, next(self._order), job))
+        self._shed()
+        self._wake.set()
