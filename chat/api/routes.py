@@ -9,7 +9,7 @@ from typing import Any
 from aiohttp import web
 from aiohttp.web_routedef import AbstractRouteDef
 
-from chat.api import auth, health, messages, metrics, rooms, threads, uploads, users
+from chat.api import auth, health, messages, metrics, push, rooms, threads, uploads, users
 from chat.api.openapi import build_spec
 from chat.api.route import Routes
 
@@ -23,6 +23,7 @@ DOCUMENTED: list[Routes] = [
     threads.routes,
     rooms.routes,
     uploads.routes,
+    push.routes,
 ]
 
 
