@@ -101,10 +101,12 @@ async def test_metrics_count_real_traffic_by_bounded_labels(
             count = delta("chat_db_operations_total", op=op)
             assert count >= 1
             assert delta("chat_db_operation_seconds_count", op=op) == count
-        # Notifications do not exist yet: the series are there, at 0.
+        # Every notification channel's series is there from the start; none was sent here (no
+        # Web Push subscription, no webhook).
         for channel in ("webpush", "webhook"):
-            assert value(after, "chat_notifications_sent_total", channel=channel) == 0
-            assert value(after, "chat_notifications_failed_total", channel=channel) == 0
+            for name in ("chat_notifications_sent_total", "chat_notifications_failed_total"):
+                assert (name, (("channel", channel),)) in after
+                assert delta(name, channel=channel) == 0
         assert (
             value(after, "chat_build_info", version=__version__, python=platform.python_version())
             == 1
