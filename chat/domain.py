@@ -15,6 +15,9 @@ MessageType = Literal["text", "image", "file", "system"]
 Pointer = Literal["read", "delivered"]
 # The status a user chooses ("offline" while connected: invisible to others).
 UserStatus = Literal["online", "away", "busy", "offline"]
+# Who may open a direct room with a user: anyone, or people who share a room with them.
+DirectFrom = Literal["everyone", "shared"]
+AccountRole = Literal["user", "admin"]  # admin: the email is in ADMIN_EMAILS
 # Which messages of a room notify a member who is not connected.
 NotifyLevel = Literal["all", "mentions", "none"]
 
@@ -37,6 +40,13 @@ class User:
     bio: str = ""
     status: UserStatus = "online"
     last_seen: int | None = None
+    email_verified: bool = False
+    allow_direct_from: DirectFrom = "everyone"
+    disabled_at: int | None = None  # disabled by a server admin: no login, no session
+
+    @property
+    def disabled(self) -> bool:
+        return self.disabled_at is not None
 
 
 @dataclass(slots=True)

@@ -12,6 +12,7 @@ from typing import Any
 
 from dotenv import dotenv_values
 
+from config.accounts import accounts
 from config.environment import SettingsError, Values
 
 __all__ = ["Settings", "SettingsError", "load_settings", "parse_duration"]
@@ -83,6 +84,11 @@ class Settings:
     vapid_subject: str = "mailto:admin@localhost"
     notify_webhook_url: str = ""
     notify_webhook_secret: str = ""
+    admin_emails: tuple[str, ...] = ()  # lower-cased: server admins
+    public_url: str = "http://localhost:5000"  # where links in emails point
+    smtp_url: str = ""  # empty: emails are written to the log
+    mail_from: str = "chat@localhost"
+    reset_token_minutes: float = 60
 
     @property
     def production(self) -> bool:
@@ -129,6 +135,7 @@ def load_settings(
         **_limits(v, env == "production"),
         **_realtime(v),
         **_notifications(v),
+        **accounts(v),
     )
 
 

@@ -32,7 +32,13 @@ async def test_register_login_me_with_cookie(client):
         "lastSeen",
         "createdAt",
         "email",
+        "emailVerified",
+        "role",
+        "allowDirectFrom",
     }
+    assert (user["emailVerified"], user["role"], user["allowDirectFrom"]) == (
+        False, "user", "everyone",
+    )  # fmt: skip
     assert user["createdAt"].endswith("Z") and len(user["createdAt"]) == 24
 
     client.session.cookie_jar.clear()

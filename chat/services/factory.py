@@ -17,6 +17,7 @@ from chat.ratelimit import RateLimiter
 from chat.security import PasswordHasher, TokenCodec
 from chat.services.access import Access
 from chat.services.accounts import AccountService
+from chat.services.admins import ServerAdmins
 from chat.services.attachment_files import AttachmentFiles
 from chat.services.catch_up import CatchUpService
 from chat.services.container import Services
@@ -61,7 +62,7 @@ def build_services(
     hasher = PasswordHasher(settings.bcrypt_rounds)
     tokens = TokenCodec(settings.jwt_secret, settings.jwt_expires_in)
     accounts = AccountService(store, hasher, tokens, publisher, limiter)
-    users = UserService(store, presence)
+    users = UserService(store, presence, ServerAdmins(settings.admin_emails))
     typing = TypingService(access, publisher, settings.typing_timeout, limiter)
     files = AttachmentFiles(store, storage)
     urls = FileUrls(settings.jwt_secret)

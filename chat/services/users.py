@@ -9,6 +9,7 @@ from typing import cast
 from chat.domain import User, UserStatus
 from chat.errors import NotFound
 from chat.services.accounts import Principal
+from chat.services.admins import ServerAdmins
 from chat.services.presence import PresenceService
 from chat.services.presenters.shapes import UserWire
 from chat.services.presenters.users import user_view
@@ -17,16 +18,18 @@ from chat.store.base import is_id
 
 
 class UserService:
-    def __init__(self, store: Store, presence: PresenceService):
+    def __init__(self, store: Store, presence: PresenceService, admins: ServerAdmins):
         self.store = store
         self.presence = presence
+        self.admins = admins
 
     async def views(self, users: list[User]) -> list[UserWire]:
         online = await self.presence.online(u.id for u in users)
         return [user_view(u, u.id in online) for u in users]
 
     async def view(self, user: User, *, own: bool = False) -> UserWire:
-        return user_view(user, await self.presence.is_online(user.id), own=own)
+        online = await self.presence.is_online(user.id)
+        return user_view(user, online, own=own, admin=own and self.admins.is_admin(user))
 
     async def view_of(self, user_id: str) -> UserWire | None:
         """A user's profile by id, or None if there is no such user (any more)."""

@@ -1,4 +1,8 @@
-"""The `users` collection: accounts, profiles and last-seen times."""
+"""The `users` collection: accounts, profiles and last-seen times.
+
+Optional fields: `emailVerified` (absent: false), `allowDirectFrom` (absent: everyone),
+`disabledAt` (absent: enabled).
+"""
 
 from __future__ import annotations
 
@@ -25,6 +29,9 @@ def _user(doc: Doc) -> User:
         bio=doc.get("bio", ""),
         status=doc.get("status", "online"),
         last_seen=doc.get("lastSeen"),
+        email_verified=doc.get("emailVerified", False),
+        allow_direct_from=doc.get("allowDirectFrom", "everyone"),
+        disabled_at=doc.get("disabledAt"),
     )
 
 

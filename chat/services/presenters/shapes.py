@@ -8,7 +8,15 @@ NotRequired from the evaluated annotations (Python 3.11 misses it in string anno
 
 from typing import Literal, NotRequired, TypedDict
 
-from chat.domain import MessageType, NotifyLevel, Role, RoomType, UserStatus
+from chat.domain import (
+    AccountRole,
+    DirectFrom,
+    MessageType,
+    NotifyLevel,
+    Role,
+    RoomType,
+    UserStatus,
+)
 
 
 class UserWire(TypedDict):
@@ -20,7 +28,10 @@ class UserWire(TypedDict):
     online: bool
     lastSeen: str | None
     createdAt: str
-    email: NotRequired[str]  # only in your own user
+    email: NotRequired[str]  # only in your own user, as are the three below
+    emailVerified: NotRequired[bool]
+    role: NotRequired[AccountRole]
+    allowDirectFrom: NotRequired[DirectFrom]
 
 
 class SenderWire(TypedDict):

@@ -7,7 +7,8 @@ from chat.services.presenters.shapes import SenderWire, UserWire
 from chat.services.presenters.time import iso
 
 
-def user_view(user: User, online: bool, *, own: bool = False) -> UserWire:
+def user_view(user: User, online: bool, *, own: bool = False, admin: bool = False) -> UserWire:
+    """A profile; `own`: as its user sees it (with email, verification, role, direct rooms)."""
     view: UserWire = {
         "id": user.id,
         "name": user.name,
@@ -21,6 +22,9 @@ def user_view(user: User, online: bool, *, own: bool = False) -> UserWire:
     }
     if own:
         view["email"] = user.email
+        view["emailVerified"] = user.email_verified
+        view["role"] = "admin" if admin else "user"
+        view["allowDirectFrom"] = user.allow_direct_from
     return view
 
 
