@@ -17,7 +17,7 @@ import pytest
 from chat.api.keys import SERVICES
 from chat.app import create_app
 from tests.helpers import User, eventually
-from tests.push_standin import Browser, PushService, WebhookReceiver, unb64url
+from tests.push_standin import Browser, PushService, WebhookReceiver
 from tests.realtime import Chat
 
 WITHIN = 60  # a bound for a stuck test, not an expectation
@@ -91,41 +91,6 @@ async def pushes(push: PushService, name: str, count: int) -> list[Any]:
 
 async def _got(push: PushService, name: str) -> list[Any]:
     return push.to(name)
-
-
-async def test_the_key_and_the_subscription_api(chat, push):
-    ann = await chat.user("Ann")
-    assert (await chat.rest.get("/api/push/vapid-public-key")).status == 401
-    status, body = await chat.api("GET", "/api/push/vapid-public-key", ann)
-    assert status == 200 and set(body) == {"publicKey"}
-    point = unb64url(body["publicKey"])
-    assert len(point) == 65 and point[0] == 4  # what applicationServerKey takes
-    good = Browser(push.endpoint("ann")).subscription
-    bad_bodies = [
-        {**good, "endpoint": "http://push.example.com/x"},  # http only to loopback hosts
-        {**good, "endpoint": "ftp://127.0.0.1/x"},
-        {**good, "keys": {**good["keys"], "p256dh": good["keys"]["auth"]}},
-        {**good, "keys": {**good["keys"], "auth": good["keys"]["p256dh"]}},
-        {**good, "keys": {"p256dh": {"$gt": ""}, "auth": good["keys"]["auth"]}},
-        {**good, "userId": ann.id},
-        {"endpoint": good["endpoint"]},
-    ]
-    for bad in bad_bodies:
-        status, body = await chat.api("POST", "/api/push/subscriptions", ann, json=bad)
-        assert status == 400 and body["error"]["code"] == "VALIDATION_ERROR", bad
-    for _ in range(2):  # subscribing again is not an error
-        status, _ = await chat.api("POST", "/api/push/subscriptions", ann, json=good)
-        assert status == 201
-    store = chat.server.app[SERVICES].notifications.store
-    assert [s.endpoint for s in await store.push_subscriptions.of_user(ann.id)] == [
-        good["endpoint"]
-    ]
-    for _ in range(2):  # and unsubscribing twice neither
-        status, _ = await chat.api(
-            "DELETE", "/api/push/subscriptions", ann, json={"endpoint": good["endpoint"]}
-        )
-        assert status == 204
-    assert await store.push_subscriptions.of_user(ann.id) == []
 
 
 async def test_a_direct_message_is_pushed_encrypted_to_every_browser_of_the_offline_peer(
