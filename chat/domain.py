@@ -74,6 +74,10 @@ class Room:
     last_activity_at: int = 0
     invite_code: str | None = None
     direct_users: tuple[str, ...] = ()
+    slow_mode_seconds: int = 0  # members (not owner/admins) send at most once per this; 0: off
+    # Taken by every change to who may send here (mutes, slow mode, roles, a block of a direct
+    # room's pair): a send checked against older rules is refused by the seq reservation.
+    rules_ver: int = 0
 
 
 @dataclass(slots=True)
@@ -186,3 +190,46 @@ class Reaction:
     user_id: str
     emoji: str
     at: int
+
+
+@dataclass(slots=True)
+class Ban:
+    """A user kept out of a room (removed if a member): no join by any door until unbanned."""
+
+    room_id: str
+    user_id: str
+    by: str
+    at: int
+    reason: str | None = None
+
+
+@dataclass(slots=True)
+class Mute:
+    """A member who may read a room but not write to it, until `until` (None: until unmuted)."""
+
+    room_id: str
+    user_id: str
+    by: str
+    at: int
+    until: int | None = None
+
+    def active(self, now: int) -> bool:
+        return self.until is None or self.until > now
+
+
+ReportStatus = Literal["open", "resolved"]
+ReportAction = Literal["dismiss", "delete-message"]
+
+
+@dataclass(slots=True)
+class Report:
+    id: str
+    message_id: str
+    room_id: str
+    reporter_id: str
+    reason: str
+    created_at: int
+    status: ReportStatus = "open"
+    action: ReportAction | None = None  # how it was resolved
+    resolved_by: str | None = None
+    resolved_at: int | None = None
