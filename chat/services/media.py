@@ -103,7 +103,7 @@ class MediaService:
         name, detected = self._check(data, filename, declared)
         attachment = await self._store(data, name, detected)
         if room_id is None:  # never attachable later: an orphan from birth, swept when old
-            await self.orphans.record(attachment)
+            await self.orphans.record(attachment, user_id)
             return self.urls.attachment(attachment_view(attachment)), None, True
         try:
             message, created = await self.messages.send(

@@ -29,14 +29,24 @@ class OrphanUploads:
         self.every = min(600.0, max(1.0, hours * 3600 / 4))
         self._tasks = TaskSet()
 
-    async def record(self, attachment: Attachment) -> None:
-        """Remember the upload's file and its thumbnail's, to be swept."""
+    async def record(self, attachment: Attachment, user_id: str | None = None) -> None:
+        """Remember the upload's file and its thumbnail's (and who uploaded them), to be swept."""
         thumbnail = attachment.thumbnail
         items = [(attachment.key, attachment.resource_type)]
         if thumbnail is not None and thumbnail.key:
             items.append((thumbnail.key, thumbnail.resource_type))
         for key, resource_type in items:
-            await self.store.uploads.record(key, attachment.backend, resource_type or "")
+            await self.store.uploads.record(
+                key, attachment.backend, resource_type or "", user_id=user_id
+            )
+
+    async def delete_of_user(self, user_id: str) -> int:
+        """Delete the user's recorded uploads now (their account is going); how many went."""
+        items = await self.store.uploads.of_user(user_id)
+        for item in items:
+            if item.backend == self.backend:
+                await self.files.delete_quietly(item.key, item.resource_type)
+        return await self.store.uploads.forget([item.key for item in items])
 
     async def sweep(self, now: int | None = None) -> int:
         """Delete the recorded files older than the limit, and their records; how many went."""

@@ -15,7 +15,9 @@ from chat.store.messages import MessageRepo
 from chat.store.push_subscriptions import PushSubscriptionRepo
 from chat.store.reactions import ReactionRepo
 from chat.store.rooms import RoomRepo
+from chat.store.sent import SentMessageRepo
 from chat.store.sessions import SessionRepo
+from chat.store.tokens import TokenRepo
 from chat.store.uploads import UploadRepo
 from chat.store.users import UserRepo
 
@@ -48,9 +50,12 @@ class Store:
         self.reactions = ReactionRepo(self.db["reactions"])
         self.uploads = UploadRepo(self.db["uploads"])
         self.push_subscriptions = PushSubscriptionRepo(self.db["push_subscriptions"])
+        self.sent = SentMessageRepo(self.db["messages"])  # one account's messages
+        self.tokens = TokenRepo(self.db["account_tokens"])
         self._repos: list[_Indexed] = [
             self.users, self.sessions, self.rooms, self.members, self.messages, self.reactions,
             self.uploads, self.message_refs, self.push_subscriptions,
+            self.sent, self.tokens,
         ]  # fmt: skip
 
     async def ensure_indexes(self) -> None:

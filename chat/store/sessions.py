@@ -70,6 +70,13 @@ class SessionRepo:
     async def delete(self, session_id: str) -> bool:
         return (await self.c.delete_one({"_id": session_id})).deleted_count == 1
 
+    async def delete_all(self, user_id: str) -> list[str]:
+        """Delete every session of the user; return the deleted ids."""
+        ids = [d["_id"] for d in await self.c.find({"userId": user_id}, {"_id": 1}).to_list()]
+        if ids:
+            await self.c.delete_many({"_id": {"$in": ids}})
+        return ids
+
     async def delete_others(self, user_id: str, keep_id: str) -> list[str]:
         """Delete every session of the user but `keep_id`; return the deleted ids."""
         query = {"userId": user_id, "_id": {"$ne": keep_id}}

@@ -130,3 +130,16 @@ class UserRepo:
 
     async def set_last_seen(self, user_id: str, when: int) -> None:
         await self.c.update_one({"_id": user_id}, {"$set": {"lastSeen": when}})
+
+    async def set_email_verified(self, user_id: str, email: str) -> User | None:
+        """Mark the email verified if it is still the account's; the user after, None if not."""
+        doc = await self.c.find_one_and_update(
+            {"_id": user_id, "email": email},
+            {"$set": {"emailVerified": True}},
+            return_document=ReturnDocument.AFTER,
+        )
+        return _user(doc) if doc else None
+
+    async def delete(self, user_id: str) -> bool:
+        """Remove the account's document: its email is free for a new account."""
+        return (await self.c.delete_one({"_id": user_id})).deleted_count == 1
