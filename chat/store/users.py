@@ -29,7 +29,8 @@ def _user(doc: Doc) -> User:
         bio=doc.get("bio", ""),
         status=doc.get("status", "online"),
         last_seen=doc.get("lastSeen"),
-        email_verified=doc.get("emailVerified", False),
+        # bool(): the embedded server stores a $set true as 1 (docs/MONGODB.md).
+        email_verified=bool(doc.get("emailVerified", False)),
         allow_direct_from=doc.get("allowDirectFrom", "everyone"),
         disabled_at=doc.get("disabledAt"),
     )
