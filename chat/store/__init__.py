@@ -8,12 +8,16 @@ from typing import Any, Protocol
 from pymongo import AsyncMongoClient
 from pymongo.errors import PyMongoError
 
+from chat.store.bans import BanRepo
 from chat.store.base import new_id, now_ms, utcnow
+from chat.store.blocks import BlockRepo
 from chat.store.members import MemberRepo
 from chat.store.message_refs import MessageRefRepo
 from chat.store.messages import MessageRepo
+from chat.store.mutes import MuteRepo
 from chat.store.push_subscriptions import PushSubscriptionRepo
 from chat.store.reactions import ReactionRepo
+from chat.store.reports import ReportRepo
 from chat.store.rooms import RoomRepo
 from chat.store.sent import SentMessageRepo
 from chat.store.sessions import SessionRepo
@@ -52,9 +56,14 @@ class Store:
         self.push_subscriptions = PushSubscriptionRepo(self.db["push_subscriptions"])
         self.sent = SentMessageRepo(self.db["messages"])  # one account's messages
         self.tokens = TokenRepo(self.db["account_tokens"])
+        self.blocks = BlockRepo(self.db["blocks"])  # moderation: blocks, bans, mutes, reports
+        self.bans = BanRepo(self.db["bans"])
+        self.mutes = MuteRepo(self.db["mutes"])
+        self.reports = ReportRepo(self.db["reports"])
         self._repos: list[_Indexed] = [
             self.users, self.sessions, self.rooms, self.members, self.messages, self.reactions,
             self.uploads, self.message_refs, self.push_subscriptions,
+            self.blocks, self.bans, self.mutes, self.reports,
             self.sent, self.tokens,
         ]  # fmt: skip
 

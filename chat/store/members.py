@@ -126,6 +126,11 @@ class MemberRepo:
         docs = await self.c.find({"roomId": room_id}).sort("joinedAt", ASCENDING).to_list()
         return [_member(d) for d in docs]
 
+    async def ids_with_roles(self, room_id: str, roles: tuple[Role, ...]) -> list[str]:
+        """The room's members with one of these roles (its owner and admins, say)."""
+        query = {"roomId": room_id, "role": {"$in": list(roles)}}
+        return [d["userId"] for d in await self.c.find(query, {"userId": 1}).to_list()]
+
     async def user_ids(self, room_id: str) -> list[str]:
         return [
             d["userId"] for d in await self.c.find({"roomId": room_id}, {"userId": 1}).to_list()

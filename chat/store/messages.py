@@ -65,6 +65,13 @@ class MessageRepo:
         doc = await self.c.find_one({"_id": message_id})
         return message_of(doc) if doc is not None else None
 
+    async def many(self, message_ids: list[str]) -> list[Message]:
+        """These messages (those that exist), in no particular order."""
+        if not message_ids:
+            return []
+        docs = await self.c.find({"_id": {"$in": message_ids}}).to_list()
+        return [message_of(doc) for doc in docs]
+
     async def by_client_id(self, sender_id: str, client_id: str) -> Message | None:
         doc = await self.c.find_one({"senderId": sender_id, "clientId": client_id})
         return message_of(doc) if doc is not None else None

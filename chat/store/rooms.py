@@ -2,6 +2,7 @@
 
 Stored beside the domain's fields: `nameKey` (the lower-cased name, for sorting and search) and,
 for a direct room, `directKey` (its two users, sorted and joined: unique, so a pair has one room).
+`slowModeSeconds` and `rulesVer` are absent until first set (read as 0).
 """
 
 from __future__ import annotations
@@ -33,7 +34,17 @@ def _room(doc: Doc) -> Room:
         last_activity_at=doc.get("lastActivityAt", 0),
         invite_code=doc.get("inviteCode"),
         direct_users=tuple(doc.get("directUsers", ())),
+        slow_mode_seconds=doc.get("slowModeSeconds", 0),
+        rules_ver=doc.get("rulesVer", 0),
     )
+
+
+class RulesChanged(Exception):
+    """The room's rules (rulesVer) changed since the send was checked: check it again."""
+
+
+def _rules_ver(ver: int) -> object:
+    return {"$in": [0, None]} if ver == 0 else ver  # absent counts as 0
 
 
 def _direct_key(users: tuple[str, str]) -> str:
@@ -137,10 +148,12 @@ class RoomRepo:
         owner_id: str | None = None,
         invite_code: str | None = None,
         drop_invite_code: bool = False,
+        slow_mode_seconds: int | None = None,
     ) -> Room | None:
         """Change the fields given (None: unchanged) and `updatedAt`; the room after the change,
-        or None if it is gone."""
+        or None if it is gone. A new slow mode takes a new `rulesVer`."""
         fields: Doc = {"description": description, "type": kind, "ownerId": owner_id}
+        fields["slowModeSeconds"] = slow_mode_seconds
         if name is not None:
             fields |= {"name": name, "nameKey": name.lower()}
         fields["inviteCode"] = invite_code
@@ -148,20 +161,35 @@ class RoomRepo:
         change["$set"]["updatedAt"] = now_ms()
         if drop_invite_code:
             change["$unset"] = {"inviteCode": ""}
+        if slow_mode_seconds is not None:
+            change["$inc"] = {"rulesVer": 1}
         doc = await self.c.find_one_and_update(
             {"_id": room_id}, change, return_document=ReturnDocument.AFTER
         )
         return _room(doc) if doc else None
 
+    async def bump_rules(self, room_id: str) -> None:
+        """A new `rulesVer`: sends checked against the room's old rules are checked again."""
+        await self.c.update_one({"_id": room_id}, {"$inc": {"rulesVer": 1}})
+
     async def reserve_seqs(
-        self, room_id: str, count: int, newest: Mapping[str, object], when: int
+        self,
+        room_id: str,
+        count: int,
+        newest: Mapping[str, object],
+        when: int,
+        rules_ver: int | None = None,
     ) -> tuple[int, int] | None:
         """Take the room's next `count` seqs, and as many change numbers (vers), in one step, and
         record the newest message's summary with them, so the summary always describes message
         `lastSeq`. Returns the last seq and the last ver taken, or None when there is no such
-        room. A room stored before vers existed counts from 0."""
+        room. A room stored before vers existed counts from 0. With `rules_ver`, only while
+        the room's rules are that version: else RulesChanged, and nothing is taken."""
+        query: Doc = {"_id": room_id}
+        if rules_ver is not None:
+            query["rulesVer"] = _rules_ver(rules_ver)
         doc = await self.c.find_one_and_update(
-            {"_id": room_id},
+            query,
             {
                 "$inc": {"lastSeq": count, "lastVer": count},
                 "$set": {"lastMessage": newest, "lastActivityAt": when},
@@ -169,7 +197,12 @@ class RoomRepo:
             projection={"lastSeq": 1, "lastVer": 1},
             return_document=ReturnDocument.AFTER,
         )
+        if doc is None and rules_ver is not None and await self._exists(room_id):
+            raise RulesChanged(room_id)
         return (doc["lastSeq"], doc["lastVer"]) if doc else None
+
+    async def _exists(self, room_id: str) -> bool:
+        return await self.c.find_one({"_id": room_id}, {"_id": 1}) is not None
 
     async def take_ver(self, room_id: str) -> int | None:
         """The room's next change number (an edit, a delete, a reaction), or None if it is gone."""

@@ -12,7 +12,7 @@ from pymongo import ASCENDING, ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
-from chat.domain import User, UserStatus
+from chat.domain import DirectFrom, User, UserStatus
 from chat.store.base import Doc, Duplicate, new_id, now_ms, translate_errors
 
 
@@ -104,9 +104,11 @@ class UserRepo:
         bio: str | None = None,
         status: UserStatus | None = None,
         password_hash: str | None = None,
+        allow_direct_from: DirectFrom | None = None,
     ) -> User | None:
         """Change the fields given (None: unchanged); the user after the change, None if gone."""
         fields: Doc = {"bio": bio, "status": status, "passwordHash": password_hash}
+        fields["allowDirectFrom"] = allow_direct_from
         if name is not None:
             fields |= {"name": name, "nameKey": name.lower()}
         return await self._set(user_id, {k: v for k, v in fields.items() if v is not None})
@@ -126,6 +128,14 @@ class UserRepo:
             return await self.get(user_id)
         doc = await self.c.find_one_and_update(
             {"_id": user_id}, {"$set": fields}, return_document=ReturnDocument.AFTER
+        )
+        return _user(doc) if doc else None
+
+    async def set_disabled(self, user_id: str, at: int | None) -> User | None:
+        """Disable the account since `at`, or enable it (None); the user after, None if gone."""
+        change: Doc = {"$set": {"disabledAt": at}} if at else {"$unset": {"disabledAt": ""}}
+        doc = await self.c.find_one_and_update(
+            {"_id": user_id}, change, return_document=ReturnDocument.AFTER
         )
         return _user(doc) if doc else None
 
