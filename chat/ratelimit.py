@@ -6,7 +6,7 @@ import logging
 import math
 import time
 
-from limits import RateLimitItem, parse
+from limits import RateLimitItem, RateLimitItemPerSecond, parse
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.storage import storage_from_string
 
@@ -42,7 +42,13 @@ class RateLimiter:
 
     async def hit(self, rule: str, *keys: str) -> None:
         """Count one hit against `rule` for `keys`; raise RateLimited when over the limit."""
-        item = self._rules[rule]
+        await self._hit(self._rules[rule], rule, keys)
+
+    async def hit_once_per(self, seconds: int, rule: str, *keys: str) -> None:
+        """`hit` with a limit of one per `seconds`, chosen by the caller (a room's slow mode)."""
+        await self._hit(RateLimitItemPerSecond(1, seconds), rule, keys)
+
+    async def _hit(self, item: RateLimitItem, rule: str, keys: tuple[str, ...]) -> None:
         try:
             if await self._limiter.hit(item, rule, *keys):
                 self._outage.up()

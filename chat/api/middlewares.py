@@ -12,7 +12,7 @@ from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
 from chat.api.demo import DEMO_CSP, is_demo_path
-from chat.api.helpers import bearer_token, client_address
+from chat.api.helpers import bearer_token, client_address, request_token
 from chat.api.keys import REQUEST_ID, SERVICES, SETTINGS, USER_ID
 from chat.api.metrics import record_request
 from chat.errors import (
@@ -161,8 +161,8 @@ async def rate_limits(request: web.Request, handler: Handler) -> web.StreamRespo
         throttle = request.app[SERVICES].throttle
         if path in AUTH_PATHS:
             await throttle.sign_in_attempt(client_address(request))
-        else:
-            await throttle.api_request(client_address(request))
+        else:  # per user when signed in (a token this server signed), else per address
+            await throttle.api_request(client_address(request), request_token(request))
     return await handler(request)
 
 

@@ -10,6 +10,8 @@ from aiohttp import web
 from aiohttp.web_routedef import AbstractRouteDef
 
 from chat.api import auth, health, messages, metrics, push, rooms, threads, uploads, users
+from chat.api.admin import routes as admin_routes
+from chat.api.moderation import routes as moderation_routes
 from chat.api.openapi import build_spec
 from chat.api.route import Routes
 
@@ -18,12 +20,14 @@ from chat.api.route import Routes
 DOCUMENTED: list[Routes] = [
     health.routes,
     auth.routes,
+    moderation_routes,  # before users: /api/users/blocked is not a user id
     users.routes,
     messages.routes,
     threads.routes,
     rooms.routes,
     uploads.routes,
     push.routes,
+    admin_routes,
 ]
 
 

@@ -30,6 +30,8 @@ class ProfileBody(Strict):
     name = Name(1, 50)
     bio = Prose(0, 500)
     status = fields.String(validate=validate.OneOf(USER_STATUSES))
+    # Who may open a direct room with you: everyone, or people who share a room with you.
+    allowDirectFrom = fields.String(validate=validate.OneOf(["everyone", "shared"]))  # noqa: N815
 
 
 class UserSearchQuery(Strict):

@@ -21,6 +21,8 @@ class RoomUpdateBody(Strict):
     name = Name(1, 80)
     description = Prose(0, 500)
     type = fields.String(validate=validate.OneOf(["public", "private"]))
+    # Members (not its owner and admins) send at most one message per this many seconds; 0: off.
+    slowModeSeconds = fields.Integer(strict=True, validate=validate.Range(min=0, max=3600))  # noqa: N815
 
 
 class InviteBody(Strict):

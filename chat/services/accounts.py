@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from chat.domain import Session, User
-from chat.errors import Conflict, Unauthorized
+from chat.errors import Conflict, Forbidden, Unauthorized
 from chat.ratelimit import RateLimiter
 from chat.security import PasswordHasher, TokenCodec
 from chat.services.batching import BatchLoader
@@ -89,6 +89,8 @@ class AccountService:
         if user is None or not ok:
             await self.limiter.hit("login_account", account)
             raise Unauthorized("Invalid email or password")
+        if user.disabled:  # said only to whoever knows the password
+            raise Forbidden("This account is disabled")
         return await self._open_session(user)
 
     async def authenticate(self, token: str | None) -> Principal:
@@ -102,7 +104,7 @@ class AccountService:
         if session.expires_at <= now_ms():
             raise Unauthorized("Session expired")
         user = await self._users.load(claims.user_id)
-        if user is None:
+        if user is None or user.disabled:  # (a disabled account's sessions are gone anyway)
             raise Unauthorized("Session expired")
         return Principal(user=user, session_id=claims.session_id, expires_at=claims.expires_at)
 

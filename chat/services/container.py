@@ -5,16 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from chat.services.accounts import AccountService
+from chat.services.admin import AdminService
+from chat.services.blocks import BlockService
 from chat.services.catch_up import CatchUpService
 from chat.services.health import HealthService
 from chat.services.history import HistoryService
 from chat.services.media import MediaService
 from chat.services.mentions import MentionService
 from chat.services.messages import MessageService
+from chat.services.moderation import ModerationService
 from chat.services.notifications.service import NotificationService
 from chat.services.pins import PinService
 from chat.services.presence import PresenceService
 from chat.services.receipts import ReceiptService
+from chat.services.reports import ReportService
 from chat.services.rooms import RoomService
 from chat.services.threads import ThreadService
 from chat.services.throttle import RequestThrottle
@@ -40,6 +44,10 @@ class Services:
     threads: ThreadService
     pins: PinService
     notifications: NotificationService
+    blocks: BlockService  # safety and moderation: blocks, bans and mutes, reports, server admin
+    moderation: ModerationService
+    reports: ReportService
+    admin: AdminService
 
     async def start(self) -> None:
         """Start the services' background work (the presence reaper, when nodes share presence;

@@ -17,8 +17,10 @@ from chat.ratelimit import RateLimiter
 from chat.security import PasswordHasher, TokenCodec
 from chat.services.access import Access
 from chat.services.accounts import AccountService
+from chat.services.admin import AdminService
 from chat.services.admins import ServerAdmins
 from chat.services.attachment_files import AttachmentFiles
+from chat.services.blocks import BlockService
 from chat.services.catch_up import CatchUpService
 from chat.services.container import Services
 from chat.services.events import Publisher
@@ -29,11 +31,14 @@ from chat.services.ledger import Ledger
 from chat.services.media import MB, Limits, MediaService
 from chat.services.mentions import MentionService
 from chat.services.messages import MessageService
+from chat.services.moderation import ModerationService
 from chat.services.notifications.build import build_notifications
 from chat.services.orphans import OrphanUploads
 from chat.services.pins import PinService
 from chat.services.presence import PresenceService
 from chat.services.receipts import ReceiptService
+from chat.services.reports import ReportService
+from chat.services.room_rules import RoomRulesCache, SendRules
 from chat.services.rooms import RoomService
 from chat.services.threads import ThreadService
 from chat.services.throttle import RequestThrottle
@@ -62,7 +67,9 @@ def build_services(
     hasher = PasswordHasher(settings.bcrypt_rounds)
     tokens = TokenCodec(settings.jwt_secret, settings.jwt_expires_in)
     accounts = AccountService(store, hasher, tokens, publisher, limiter)
-    users = UserService(store, presence, ServerAdmins(settings.admin_emails))
+    admins = ServerAdmins(settings.admin_emails)
+    users = UserService(store, presence, admins)
+    rules = RoomRulesCache(store)  # mutes, slow mode, blocks: services/room_rules.py
     typing = TypingService(access, publisher, settings.typing_timeout, limiter)
     files = AttachmentFiles(store, storage)
     urls = FileUrls(settings.jwt_secret)
@@ -72,8 +79,9 @@ def build_services(
     notifications = build_notifications(settings, store, ledger, urls)
     messages = MessageService(
         store, access, publisher, limiter, typing, files, urls, mentions, threads,
-        notifier=notifications,
+        rules=SendRules(rules, access, limiter, admins), notifier=notifications,
     )  # fmt: skip
+    reports = ReportService(store, access, users, urls)
     history = HistoryService(store, access, urls)
     limits = Limits(
         image_bytes=int(settings.max_image_mb * MB), file_bytes=int(settings.max_file_mb * MB)
@@ -92,7 +100,11 @@ def build_services(
         typing=typing,
         media=media,
         health=HealthService(store),
-        throttle=RequestThrottle(limiter),
+        throttle=RequestThrottle(limiter, tokens),
+        blocks=BlockService(store, users, rules),
+        moderation=ModerationService(store, access, rooms.membership, users, rules),
+        reports=reports,
+        admin=AdminService(store, admins, publisher, reports, messages),
         mentions=mentions,
         threads=threads,
         pins=PinService(store, access, publisher, urls),

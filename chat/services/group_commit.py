@@ -20,9 +20,10 @@ from chat.errors import NotFound
 from chat.metrics import MESSAGES_STORED, SEND_BATCHES
 from chat.services.events import Audience, Notifier, Publisher
 from chat.services.file_urls import FileUrls
-from chat.services.presenters.messages import last_message_summary, message_view
+from chat.services.presenters.messages import message_view
 from chat.services.presenters.shapes import MessageWire
 from chat.services.resends import pull_back_pointers, read_pointers, settle_duplicates
+from chat.services.reservations import number, reserve
 from chat.store import Store, now_ms
 
 MAX_BATCH = 500
@@ -51,6 +52,7 @@ class Pending:
     sender: User | None
     origin: Any
     member_known: bool  # the caller already knows the sender is a member (see submit)
+    rules_ver: int | None = None  # the room's rules it was checked against (room_rules.py)
     result: asyncio.Future[Outcome] = field(default_factory=_future)
 
     @property
@@ -85,11 +87,17 @@ class GroupCommit:
         self.batches = 0  # for tests and benchmarks: how many batches were written
 
     async def submit(
-        self, message: Message, sender: User | None, *, member_known: bool = False
+        self,
+        message: Message,
+        sender: User | None,
+        *,
+        member_known: bool = False,
+        rules_ver: int | None = None,
     ) -> Outcome:
         """Store the message and announce it. Returns (stored message, its view), or for a
-        clientId stored before, (that first message, None) and nothing is announced."""
-        pending = Pending(message, sender, self.publisher.origin(), member_known)
+        clientId stored before, (that first message, None) and nothing is announced. With
+        `rules_ver`, RulesChanged if the room's rules are no longer that version."""
+        pending = Pending(message, sender, self.publisher.origin(), member_known, rules_ver)
         key = pending.key
         if key is not None:
             if key in self._inflight:  # the same send, still being written
@@ -155,9 +163,9 @@ class GroupCommit:
             by_room.setdefault(pending.message.room_id, []).append(pending)
         now = now_ms()
         lasts = await asyncio.gather(
-            *(self._reserve(room_id, sends, now) for room_id, sends in by_room.items())
+            *(reserve(self.store, room_id, sends, now) for room_id, sends in by_room.items())
         )
-        placed = _number(by_room, lasts, now)
+        placed = number(by_room, lasts, now)
         # The senders' read pointers move with the insert, not after it: one round trip less.
         pointers = read_pointers(placed)
         refused, _ = await asyncio.gather(
@@ -205,15 +213,6 @@ class GroupCommit:
                 pending.result.set_exception(exc)
         return allowed
 
-    async def _reserve(
-        self, room_id: str, sends: list[Pending], now: int
-    ) -> tuple[int, int] | None:
-        newest = sends[-1]
-        newest.message.created_at = now
-        summary: dict[str, object] = dict(last_message_summary(newest.message, newest.sender))
-        del summary["seq"]  # the room's lastSeq is this message's seq
-        return await self.store.rooms.reserve_seqs(room_id, len(sends), summary, now)
-
     def _remember(self, pending: Pending) -> None:
         key = pending.key
         if key is None:
@@ -221,24 +220,3 @@ class GroupCommit:
         self._recent[key] = pending.message.id
         if len(self._recent) > RECENT_CLIENT_IDS:
             self._recent.popitem(last=False)
-
-
-def _number(
-    by_room: dict[str, list[Pending]], lasts: list[tuple[int, int] | None], now: int
-) -> list[Pending]:
-    """Give each send its seq and ver from its room's reservation (a new message's ver is its
-    own change number, taken with its seq); a room that is gone refuses its sends."""
-    placed = []
-    for sends, last in zip(by_room.values(), lasts, strict=True):
-        if last is None:
-            for pending in sends:
-                pending.result.set_exception(NotFound("Room not found"))
-            continue
-        first_seq, first_ver = last[0] - len(sends) + 1, last[1] - len(sends) + 1
-        for i, pending in enumerate(sends):
-            msg = pending.message
-            msg.seq = first_seq + i
-            msg.ver = first_ver + i
-            msg.created_at = now
-            placed.append(pending)
-    return placed

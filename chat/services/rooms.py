@@ -89,8 +89,8 @@ class RoomService:
         return await self.views.view_for(room, user_id)
 
     async def update(self, user_id: str, room_id: str, fields: Mapping[str, Any]) -> RoomWire:
-        """Change a room's name, description or type (owner and admins); a room made private
-        gets an invite code, a room made public loses it."""
+        """Change a room's name, description, type or slow mode (owner and admins); a room made
+        private gets an invite code, a room made public loses it."""
         room, member = await self.access.writable(user_id, room_id)
         require_role(member, MANAGERS, "change it")
         if room.type == "direct":
@@ -103,6 +103,7 @@ class RoomService:
             kind=kind,
             invite_code=random_code() if kind == "private" and room.type != "private" else None,
             drop_invite_code=kind == "public" and room.type == "private",
+            slow_mode_seconds=fields.get("slowModeSeconds"),
         )
         if updated is None:
             raise NotFound("Room not found")

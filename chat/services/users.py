@@ -6,7 +6,7 @@ import builtins
 from collections.abc import Mapping
 from typing import cast
 
-from chat.domain import User, UserStatus
+from chat.domain import DirectFrom, User, UserStatus
 from chat.errors import NotFound
 from chat.services.accounts import Principal
 from chat.services.admins import ServerAdmins
@@ -56,7 +56,8 @@ class UserService:
         return await self.view(user, own=user.id == me.user_id)
 
     async def update_me(self, me: Principal, fields: Mapping[str, str]) -> UserWire:
-        """Change the caller's name, bio or status (the ones given); their own profile after."""
+        """Change the caller's name, bio, status or allowDirectFrom (the ones given); their own
+        profile after."""
         user: User | None = me.user
         if fields:
             user = await self.store.users.update(
@@ -64,6 +65,7 @@ class UserService:
                 name=fields.get("name"),
                 bio=fields.get("bio"),
                 status=cast(UserStatus | None, fields.get("status")),  # validated by the schema
+                allow_direct_from=cast(DirectFrom | None, fields.get("allowDirectFrom")),
             )
         if user is None:
             raise NotFound("User not found")

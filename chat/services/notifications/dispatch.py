@@ -1,5 +1,5 @@
 """Who is notified of a message: members whose level asks for it, less the sender, less anyone
-with a live socket on any node (the presence ledger)."""
+who blocks the sender, less anyone with a live socket on any node (the presence ledger)."""
 
 from __future__ import annotations
 
@@ -49,5 +49,10 @@ class Recipients:
         ]
         if not wanted:
             return []
+        # A blocked user's messages (their mentions included) notify the blocker of nothing.
+        blockers = await self.store.blocks.blockers_of(
+            message.sender_id, (r.user_id for r in wanted)
+        )
+        wanted = [r for r in wanted if r.user_id not in blockers]
         connected = await self.ledger.connected(r.user_id for r in wanted)
         return [r for r in wanted if r.user_id not in connected]

@@ -33,6 +33,7 @@ def room_view(
         "lastMessage": cast(LastMessageWire, {**last, "seq": room.last_seq}) if last else None,
         "createdAt": iso(room.created_at),
         "updatedAt": iso(room.updated_at),
+        "slowModeSeconds": room.slow_mode_seconds,
     }
     if member is not None:
         view["myRole"] = member.role

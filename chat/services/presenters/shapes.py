@@ -136,6 +136,7 @@ class RoomWire(TypedDict):
     lastMessage: LastMessageWire | None
     createdAt: str
     updatedAt: str
+    slowModeSeconds: int  # 0: off; else members send at most once per this many seconds
     myRole: NotRequired[Role]  # the viewer's, when a member
     lastReadSeq: NotRequired[int]
     unreadCount: NotRequired[int]
