@@ -328,3 +328,160 @@ test("sync by change cursor after a disconnect: edits, tombstones, reactions, a 
   a.close();
   b.close();
 });
+
+// -- mentions, threads, pins, notification levels (CONTRACT.md "Mentions, threads and pins") -----
+
+// Ann owns a room that Bob joined; each has a socket. Cat is signed up but not a member.
+async function pair(t, kind = "public") {
+  const ann = await account("Ann");
+  const bob = await account("Bob");
+  const room = (await ann.api.post("/api/rooms", { name: "Threads", type: kind })).data.room;
+  const joined = kind === "public" ? await bob.api.post(`/api/rooms/${room.id}/join`, {}) : await bob.api.post("/api/rooms/join", { inviteCode: room.inviteCode });
+  assert.equal(joined.status, 200);
+  const a = io(base, { transports: ["websocket"], auth: { token: ann.token } });
+  const b = io(base, { transports: ["websocket"], auth: { token: bob.token } });
+  // Closed however the test ends: a socket left open keeps reconnecting and node never exits.
+  t.after(() => (a.close(), b.close()));
+  await Promise.all([connected(a), connected(b)]);
+  return { ann, bob, room, a, b };
+}
+
+const mine = async (who, roomId) => (await who.api.get("/api/rooms/mine")).data.rooms.find((r) => r.id === roomId);
+
+test("mentions: members only, counted in /api/rooms/mine until read, listed by GET /api/mentions", async (t) => {
+  const { ann, bob, room, a, b } = await pair(t);
+  const cat = await account("Cat");
+  const plain = await a.timeout(ACK).emitWithAck("send-message", { roomId: room.id, text: "morning" });
+  assert.deepEqual([plain.message.mentions, plain.message.threadId, plain.message.thread, plain.message.pinned], [[], null, null, null]);
+
+  const arriving = once(b, "new-message", (m) => m.text.startsWith("@Bob"));
+  const sent = await a.timeout(ACK).emitWithAck("send-message", { roomId: room.id, text: "@Bob can you look?", mentions: [bob.user.id] });
+  assert.equal(sent.ok, true);
+  assert.deepEqual(sent.message.mentions, [bob.user.id]);
+  assert.deepEqual((await arriving).mentions, [bob.user.id]);
+
+  const listed = await mine(bob, room.id);
+  assert.deepEqual([listed.mentionCount, listed.unreadCount, listed.notifications], [1, 2, "mentions"]);
+  assert.equal((await mine(ann, room.id)).mentionCount, 0);
+
+  // A non-member cannot be mentioned, over either door; nothing refused takes a seq.
+  const refused = await a.timeout(ACK).emitWithAck("send-message", { roomId: room.id, text: "@Cat", mentions: [cat.user.id] });
+  assert.equal(refused.ok, false);
+  assert.equal(refused.error.code, "VALIDATION_ERROR");
+  const rest = await ann.api.post(`/api/rooms/${room.id}/messages`, { text: "@Cat", mentions: [cat.user.id] });
+  assert.equal(rest.status, 400);
+  assert.equal(rest.data.error.code, "VALIDATION_ERROR");
+
+  const page = await bob.api.get("/api/mentions", { params: { limit: 10 } });
+  assert.equal(page.status, 200);
+  assert.deepEqual(page.data.messages.map((m) => m.id), [sent.message.id]);
+  assert.equal(page.data.hasMore, false);
+
+  // Reading past it: the count falls with the read pointer.
+  await b.timeout(ACK).emitWithAck("message-read", { roomId: room.id, seq: sent.message.seq });
+  assert.equal((await mine(bob, room.id)).mentionCount, 0);
+  const next = await ann.api.post(`/api/rooms/${room.id}/messages`, { text: "@Bob again", mentions: [bob.user.id] });
+  assert.equal(next.status, 201);
+  assert.equal(next.data.message.seq, sent.message.seq + 1);
+  assert.equal((await mine(bob, room.id)).mentionCount, 1);
+});
+
+test("a thread: replies with threadId, the root's message-updated summary, get-thread pages", async (t) => {
+  const { ann, bob, room, a, b } = await pair(t);
+  const root = (await a.timeout(ACK).emitWithAck("send-message", { roomId: room.id, text: "what do we ship?" })).message;
+  assert.equal(root.thread, null);
+
+  const rootChange = once(a, "message-updated", (m) => m.id === root.id && m.thread?.replyCount === 1);
+  const replyArrives = once(a, "new-message", (m) => m.threadId === root.id);
+  const reply = await b.timeout(ACK).emitWithAck("send-message", { roomId: room.id, text: "the mockups", threadId: root.id });
+  assert.equal(reply.ok, true);
+  assert.equal(reply.message.threadId, root.id);
+  assert.equal((await replyArrives).id, reply.message.id); // a reply is an ordinary message of the room
+  const updated = await rootChange;
+  assert.equal(updated.thread.replyCount, 1);
+  assert.deepEqual(updated.thread.participantIds, [bob.user.id]);
+  assert.equal(updated.thread.lastReplyAt, reply.message.createdAt);
+  assert.ok(updated.ver > root.ver);
+
+  // A reply to a reply is refused; a root from another room too.
+  const deeper = await a.timeout(ACK).emitWithAck("send-message", { roomId: room.id, text: "nested", threadId: reply.message.id });
+  assert.equal(deeper.error.code, "VALIDATION_ERROR");
+  const other = (await ann.api.post("/api/rooms", { name: "Elsewhere" })).data.room;
+  const astray = await a.timeout(ACK).emitWithAck("send-message", { roomId: other.id, text: "astray", threadId: root.id });
+  assert.equal(astray.error.code, "VALIDATION_ERROR");
+
+  for (let i = 2; i <= 4; i++) {
+    const more = await ann.api.post(`/api/rooms/${room.id}/messages`, { text: `reply ${i}`, threadId: root.id });
+    assert.equal(more.status, 201);
+  }
+  const first = await b.timeout(ACK).emitWithAck("get-thread", { messageId: root.id, limit: 2 });
+  assert.equal(first.ok, true);
+  assert.equal(first.root.id, root.id);
+  assert.equal(first.root.thread.replyCount, 4);
+  assert.deepEqual([...first.root.thread.participantIds].sort(), [ann.user.id, bob.user.id].sort());
+  assert.deepEqual(first.messages.map((m) => m.text), ["the mockups", "reply 2"]);
+  assert.equal(first.hasMore, true);
+  const second = await b.timeout(ACK).emitWithAck("get-thread", { messageId: root.id, after: first.messages.at(-1).seq, limit: 2 });
+  assert.deepEqual(second.messages.map((m) => m.text), ["reply 3", "reply 4"]);
+  assert.equal(second.hasMore, false);
+  // The REST twin agrees.
+  const viaRest = await bob.api.get(`/api/messages/${root.id}/thread`, { params: { limit: 2 } });
+  assert.deepEqual(viaRest.data, { root: first.root, messages: first.messages, hasMore: true });
+});
+
+test("pins: the owner pins and unpins, a member may not, GET pins lists them, message-updated says so", async (t) => {
+  const { ann, bob, room, a, b } = await pair(t, "private");
+  const sent = [];
+  for (const text of ["agenda", "minutes", "chatter"]) sent.push((await a.timeout(ACK).emitWithAck("send-message", { roomId: room.id, text })).message);
+
+  const pinned = once(b, "message-updated", (m) => m.id === sent[0].id && m.pinned);
+  const pin = await ann.api.post(`/api/messages/${sent[0].id}/pin`);
+  assert.equal(pin.status, 200);
+  assert.equal(pin.data.message.pinned.by, ann.user.id);
+  assert.ok(Date.parse(pin.data.message.pinned.at) <= Date.now());
+  assert.deepEqual(await pinned, pin.data.message);
+  assert.equal((await ann.api.post(`/api/messages/${sent[1].id}/pin`)).status, 200);
+
+  const refused = await bob.api.post(`/api/messages/${sent[2].id}/pin`);
+  assert.equal(refused.status, 403);
+  assert.equal(refused.data.error.code, "FORBIDDEN");
+  assert.equal((await bob.api.delete(`/api/messages/${sent[0].id}/pin`)).status, 403);
+
+  const list = await bob.api.get(`/api/rooms/${room.id}/pins`);
+  assert.equal(list.status, 200);
+  assert.deepEqual(list.data.messages.map((m) => m.text), ["minutes", "agenda"]); // newest pin first
+
+  const unpinned = once(b, "message-updated", (m) => m.id === sent[1].id && m.pinned === null);
+  const unpin = await ann.api.delete(`/api/messages/${sent[1].id}/pin`);
+  assert.equal(unpin.status, 200);
+  assert.equal(unpin.data.message.pinned, null);
+  await unpinned;
+  assert.deepEqual((await bob.api.get(`/api/rooms/${room.id}/pins`)).data.messages.map((m) => m.text), ["agenda"]);
+  // A stranger to a private room learns nothing of its pins.
+  const cat = await account("Cat");
+  assert.equal((await cat.api.get(`/api/rooms/${room.id}/pins`)).status, 404);
+});
+
+test("notification levels: defaults by room type, PATCH sets yours alone, your other tabs hear room-updated", async (t) => {
+  const { ann, bob, room, a, b } = await pair(t);
+  const direct = (await ann.api.post("/api/rooms/direct", { userId: bob.user.id })).data.room;
+  assert.equal((await mine(bob, room.id)).notifications, "mentions");
+  assert.equal((await mine(bob, direct.id)).notifications, "all");
+
+  const otherTab = once(b, "room-updated", (e) => e.room.id === room.id);
+  const set = await bob.api.patch(`/api/rooms/${room.id}/notifications`, { level: "none" });
+  assert.equal(set.status, 200);
+  assert.equal(set.data.room.notifications, "none");
+  assert.equal((await otherTab).room.notifications, "none");
+  assert.equal((await mine(bob, room.id)).notifications, "none");
+  assert.equal((await mine(ann, room.id)).notifications, "mentions"); // Bob's level is Bob's alone
+
+  for (const bad of [{ level: "loud" }, { level: "all", extra: 1 }, {}]) {
+    const res = await bob.api.patch(`/api/rooms/${room.id}/notifications`, bad);
+    assert.equal(res.status, 400, JSON.stringify(bad));
+    assert.equal(res.data.error.code, "VALIDATION_ERROR");
+  }
+  const cat = await account("Cat");
+  const outsider = await cat.api.patch(`/api/rooms/${room.id}/notifications`, { level: "all" });
+  assert.ok([403, 404].includes(outsider.status), String(outsider.status));
+});
