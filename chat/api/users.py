@@ -1,14 +1,18 @@
-"""REST handlers for /api/users."""
+"""REST handlers for /api/users (your own account's export and deletion too)."""
 
 from __future__ import annotations
+
+import json
 
 from aiohttp import web
 
 from chat import schemas
-from chat.api.helpers import ok
+from chat.api.helpers import clear_session_cookie, ok
 from chat.api.keys import SERVICES
 from chat.api.replies import UserReply, UsersPage, UsersReply
 from chat.api.route import Data, Routes
+from chat.schemas.accounts import DeleteAccountBody
+from chat.services.account_export import ExportDocument
 from chat.services.accounts import Principal
 
 routes = Routes()
@@ -44,6 +48,48 @@ async def get_me(request: web.Request, me: Principal) -> web.Response:
 async def update_me(request: web.Request, me: Principal, data: Data) -> web.Response:
     users = request.app[SERVICES].users
     return ok({"user": await users.update_me(me, data)})
+
+
+@routes.get(
+    "/api/users/me/export",
+    "Your data as one JSON download: profile, memberships, the messages you sent",
+    reply=ExportDocument,
+)
+async def export_me(request: web.Request, me: Principal) -> web.StreamResponse:
+    """Streamed a page of messages at a time: memory stays bounded however many there are."""
+    export = request.app[SERVICES].lifecycle.export
+    head = await export.head(me)
+    response = web.StreamResponse(
+        headers={
+            "Content-Type": "application/json; charset=utf-8",
+            "Content-Disposition": f'attachment; filename="chat-export-{me.user_id}.json"',
+            "Cache-Control": "no-store",
+        }
+    )
+    await response.prepare(request)
+    opening = json.dumps(head, ensure_ascii=False)
+    await response.write((opening[:-1] + ', "messages": [').encode())
+    first = True
+    async for page in export.messages(me.user_id):
+        text = ",".join(json.dumps(m, ensure_ascii=False) for m in page)
+        await response.write(((",", "")[first] + text).encode())
+        first = False
+    await response.write(b"]}")
+    await response.write_eof()
+    return response
+
+
+@routes.delete(
+    "/api/users/me",
+    "Delete your account (your password again); sessions revoked, sockets cut",
+    body=DeleteAccountBody,
+    status=204,
+)
+async def delete_me(request: web.Request, me: Principal, data: Data) -> web.Response:
+    await request.app[SERVICES].lifecycle.deletion.delete(me, data["password"])
+    response = web.Response(status=204)
+    clear_session_cookie(request, response)
+    return response
 
 
 @routes.get("/api/users/{user_id}", "A user", reply=UserReply)

@@ -37,3 +37,25 @@ class ProfileBody(Strict):
 class UserSearchQuery(Strict):
     q = Name(1, 100, required=True)
     limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+
+
+# -- account lifecycle: password reset, email verification, deletion ----------------------------
+
+
+class ForgotBody(Strict):
+    email = EmailAddress(strict=False, required=True)
+
+
+class ResetBody(Strict):
+    _raw = frozenset({"newPassword"})
+    token = Text(1, 200, required=True)  # the `reset` parameter of the emailed link
+    newPassword = Text(8, 256, required=True)  # noqa: N815 - wire names are camelCase
+
+
+class VerifyBody(Strict):
+    token = Text(1, 200, required=True)  # the `verify` parameter of the emailed link
+
+
+class DeleteAccountBody(Strict):
+    _raw = frozenset({"password"})
+    password = Text(1, 256, required=True)

@@ -10,6 +10,7 @@ from chat.services.blocks import BlockService
 from chat.services.catch_up import CatchUpService
 from chat.services.health import HealthService
 from chat.services.history import HistoryService
+from chat.services.lifecycle import AccountLifecycle
 from chat.services.media import MediaService
 from chat.services.mentions import MentionService
 from chat.services.messages import MessageService
@@ -44,6 +45,7 @@ class Services:
     threads: ThreadService
     pins: PinService
     notifications: NotificationService
+    lifecycle: AccountLifecycle  # password reset, email verification, export, deletion
     blocks: BlockService  # safety and moderation: blocks, bans and mutes, reports, server admin
     moderation: ModerationService
     reports: ReportService
@@ -60,6 +62,7 @@ class Services:
         """Stop every timer and background task the services hold (notifications first: their
         last deliveries still read the store and the ledger)."""
         await self.notifications.close()
+        await self.lifecycle.close()
         await self.media.close()
         await self.typing.close()
         await self.presence.close()

@@ -28,6 +28,8 @@ from chat.services.file_urls import FileUrls
 from chat.services.health import HealthService
 from chat.services.history import HistoryService
 from chat.services.ledger import Ledger
+from chat.services.lifecycle import Parts, build_lifecycle
+from chat.services.mailer import build_mailer
 from chat.services.media import MB, Limits, MediaService
 from chat.services.mentions import MentionService
 from chat.services.messages import MessageService
@@ -88,6 +90,11 @@ def build_services(
     )
     orphans = OrphanUploads(store, files, storage.name, settings.upload_orphan_hours)
     media = MediaService(store, storage, files, access, messages, users, limits, urls, orphans)
+    lifecycle = build_lifecycle(
+        settings,
+        build_mailer(settings),  # SMTP_URL, else the log
+        Parts(store, hasher, limiter, publisher, users, rooms, threads, files, orphans, urls),
+    )
     return Services(
         accounts=accounts,
         users=users,
@@ -109,6 +116,7 @@ def build_services(
         threads=threads,
         pins=PinService(store, access, publisher, urls),
         notifications=notifications,
+        lifecycle=lifecycle,
     )
 
 

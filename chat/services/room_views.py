@@ -7,6 +7,7 @@ from chat.services.access import Access
 from chat.services.events import Audience, Publisher
 from chat.services.presenters.rooms import room_view
 from chat.services.presenters.shapes import RoomWire, UserWire
+from chat.services.presenters.users import deleted_user_view
 from chat.services.users import UserService
 from chat.store import Store
 
@@ -30,7 +31,9 @@ class RoomViews:
 
     async def _peer(self, room: Room, user_id: str) -> UserWire | None:
         other = next((u for u in room.direct_users if u != user_id), None)
-        return await self.users.view_of(other) if other else None
+        if other is None:
+            return None
+        return await self.users.view_of(other) or deleted_user_view(other, room.created_at)
 
     async def announce(self, event: str, room: Room) -> None:
         """room-created / room-updated to each member, each seeing their own role and code."""

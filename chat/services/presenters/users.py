@@ -28,5 +28,20 @@ def user_view(user: User, online: bool, *, own: bool = False, admin: bool = Fals
     return view
 
 
+def deleted_user_view(user_id: str, since: int) -> UserWire:
+    """What a direct room shows of a peer whose account was deleted: the id, "Deleted user", and
+    (having no date of its own) `since`, the room's creation, as createdAt."""
+    return {
+        "id": user_id,
+        "name": "Deleted user",
+        "avatarUrl": None,
+        "bio": "",
+        "status": "offline",
+        "online": False,
+        "lastSeen": None,
+        "createdAt": iso(since),
+    }
+
+
 def sender_view(user: User) -> SenderWire:
     return {"id": user.id, "name": user.name, "avatarUrl": user.avatar_url}
