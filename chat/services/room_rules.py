@@ -63,9 +63,12 @@ class RoomRulesCache:
         self.clock = clock  # tests move time forward to see a mute expire
         self._rules: TtlCache[str, RoomRules] = TtlCache(ttl, 20_000)
 
-    async def of(self, room_id: str, *, current: Room | None = None) -> RoomRules | None:
-        """The room's rules (None: no such room); with `current`, a room just read, as of it."""
-        hit = self._rules.get(room_id)
+    async def of(
+        self, room_id: str, *, current: Room | None = None, fresh: bool = False
+    ) -> RoomRules | None:
+        """The room's rules (None: no such room); with `current`, a room just read, as of it;
+        `fresh`: read now, not from this node's cache."""
+        hit = None if fresh else self._rules.get(room_id)
         if hit is not None and (current is None or hit[0].ver == current.rules_ver):
             return hit[0]
         room = current or await self.store.rooms.get(room_id)
@@ -141,22 +144,39 @@ class SendRules:
         self, message: Message, sender: User | None, *, member_known: bool, slow_counted: bool
     ) -> tuple[RoomRules | None, bool]:
         """Raise the refusal, if any. Returns the rules checked against (None: no such room;
-        the batch says so) and whether this send has been counted against slow mode."""
+        the batch says so) and whether this send has been counted against slow mode. A send
+        is refused on fresh rules only: this node's may be older than a lifted mute or block."""
         rules = await self.cache.of(message.room_id)
         if rules is None:
             return None, slow_counted
+        try:
+            return rules, await self._check(rules, message, sender, member_known, slow_counted)
+        except (Forbidden, RateLimited):
+            fresh = await self.cache.of(message.room_id, fresh=True)
+            if fresh is None or fresh.ver == rules.ver:
+                raise
+        return fresh, await self._check(fresh, message, sender, member_known, slow_counted)
+
+    async def _check(
+        self,
+        rules: RoomRules,
+        message: Message,
+        sender: User | None,
+        member_known: bool,
+        slow_counted: bool,
+    ) -> bool:
         user_id = message.sender_id
         refusal = rules.refusal(user_id, self.cache.clock())
         if refusal is not None:
             raise refusal
         if slow_counted or not self.slowed(rules, user_id, sender):
-            return rules, slow_counted
+            return slow_counted
         if not member_known:  # a stranger hears "not found", not that the room is slow
             await self.access.writer(user_id, message.room_id)
         await self.limiter.hit_once_per(
             rules.slow_mode_seconds, "slow_mode", message.room_id, user_id
         )
-        return rules, True
+        return True
 
     def slowed(self, rules: RoomRules, user_id: str, user: User | None) -> bool:
         return (

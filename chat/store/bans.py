@@ -34,10 +34,12 @@ class BanRepo:
 
     async def put(self, room_id: str, user_id: str, by: str, reason: str | None) -> Ban:
         """Ban (again: the newest reason and banner are kept)."""
-        doc: Doc = {"roomId": room_id, "userId": user_id, "by": by, "at": now_ms()}
+        # `_id` in the document too: the embedded server's upsert ignores the filter's.
+        key = _id(room_id, user_id)
+        doc: Doc = {"_id": key, "roomId": room_id, "userId": user_id, "by": by, "at": now_ms()}
         if reason:
             doc["reason"] = reason
-        await self.c.replace_one({"_id": _id(room_id, user_id)}, doc, upsert=True)
+        await self.c.replace_one({"_id": key}, doc, upsert=True)
         return _ban(doc)
 
     async def remove(self, room_id: str, user_id: str) -> bool:

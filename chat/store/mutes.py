@@ -36,10 +36,12 @@ class MuteRepo:
 
     async def put(self, room_id: str, user_id: str, by: str, until: int | None) -> Mute:
         """Mute (again: the newest expiry replaces the old one)."""
-        doc: Doc = {"roomId": room_id, "userId": user_id, "by": by, "at": now_ms()}
+        # `_id` in the document too: the embedded server's upsert ignores the filter's.
+        key = _id(room_id, user_id)
+        doc: Doc = {"_id": key, "roomId": room_id, "userId": user_id, "by": by, "at": now_ms()}
         if until is not None:
             doc["until"] = until
-        await self.c.replace_one({"_id": _id(room_id, user_id)}, doc, upsert=True)
+        await self.c.replace_one({"_id": key}, doc, upsert=True)
         return _mute(doc)
 
     async def remove(self, room_id: str, user_id: str) -> bool:
