@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from chat.services import account_export
-from tests.helpers import PASSWORD, User, all_history, register
+from tests.helpers import PASSWORD, User, all_history, bearer, register
 from tests.media_files import PDF, form, image, stored_files
 from tests.realtime import Chat, Peer
 
@@ -59,13 +59,18 @@ async def test_deleting_an_account_leaves_no_session_socket_or_file_and_history_
     assert resp.status == 200
     await send(chat, bob, room["id"], "hi Ann")
     assert len(stored_files(settings)) == 4  # the image and its thumbnail, the PDF, the avatar
-    phone, laptop, watcher = await chat.socket(ann), await chat.socket(ann), await chat.socket(bob)
+    resp = await chat.rest.post("/api/auth/login", json={"email": ann.email, "password": PASSWORD})
+    other_session = (await resp.json())["token"]  # a second device: its own session
+    chat.rest.session.cookie_jar.clear()
+    phone, laptop = await chat.socket(ann), await chat.socket(auth={"token": other_session})
+    watcher = await chat.socket(bob)
 
     assert await delete_account(chat, ann, {"password": PASSWORD}) == (204, None)
     for socket in (phone, laptop):
         assert await socket.wait_for("session-expired") == {"reason": "account-deleted"}
         await gone(socket)
-    assert (await chat.rest.get("/api/auth/me", headers=ann.auth)).status == 401
+    for token in (ann.token, other_session):
+        assert (await chat.rest.get("/api/auth/me", headers=bearer(token))).status == 401
     assert stored_files(settings) == []
 
     # Bob hears Ann go, inherits the room, and reads all of its history.
