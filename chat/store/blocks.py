@@ -59,3 +59,11 @@ class BlockRepo:
             return set()
         docs = await self.c.find({"_id": {"$in": ids}}, {"blockerId": 1}).to_list()
         return {d["blockerId"] for d in docs}
+
+    async def among(self, pairs: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Those of these (blocker, blocked) pairs that are blocks, in one query."""
+        ids = [_id(blocker, blocked) for blocker, blocked in set(pairs)]
+        if not ids:
+            return set()
+        docs = await self.c.find({"_id": {"$in": ids}}, {"blockerId": 1, "blockedId": 1}).to_list()
+        return {(d["blockerId"], d["blockedId"]) for d in docs}
