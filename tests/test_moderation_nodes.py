@@ -1,0 +1,112 @@
+"""Moderation across two run.py nodes over a real redis-server: a block or a mute made on one
+node holds on the other at once, though that node had the room's rules cached; disabling an
+account cuts its sockets on both nodes within 2 s and refuses its login on both."""
+
+from __future__ import annotations
+
+import shutil
+import time
+
+import pytest
+
+from chat.store.embedded import EmbeddedMongo
+from tests.cluster import Api, Node, RedisServer, node_env
+from tests.helpers import PASSWORD, register
+from tests.realtime import Peer, open_peer
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        shutil.which("redis-server") is None,
+        reason="redis-server is not installed (.ci/run installs it)",
+    ),
+]
+ADMIN = "root@example.com"
+
+
+@pytest.fixture
+def nodes(mongo: EmbeddedMongo, tmp_path):
+    redis = RedisServer(tmp_path)
+    redis.start()
+    env = node_env(mongo.uri, redis.url, tmp_path, ADMIN_EMAILS=ADMIN)
+    started = [Node(env), Node(env)]
+    try:
+        for node in started:
+            node.start()
+        yield started
+    finally:
+        for node in started:
+            node.stop()
+        redis.stop()
+
+
+async def _send(peer: Peer, room_id: str, text: str) -> dict:
+    return await peer.call("send-message", {"roomId": room_id, "text": text})
+
+
+async def test_a_block_or_a_mute_on_node_one_holds_on_node_two_at_once(nodes, api: Api):
+    one, two = nodes
+    ann, bob = await api.user(one, "Ann"), await api.user(two, "Bob")
+    status, body = await api.call(two, "POST", "/api/rooms/direct", bob, json={"userId": ann.id})
+    direct = body["room"]["id"]
+    status, body = await api.call(one, "POST", "/api/rooms", ann, json={"name": "g"})
+    group = body["room"]["id"]
+    assert (await api.call(two, "POST", f"/api/rooms/{group}/join", bob, json={}))[0] == 200
+    b = await open_peer(two.url, bob)
+    try:
+        for room_id in (direct, group):  # node two reads and caches both rooms' rules
+            assert (await _send(b, room_id, "hello"))["ok"]
+        assert (await api.call(one, "POST", f"/api/users/{bob.id}/block", ann))[0] == 204
+        status, body = await api.call(
+            one, "POST", f"/api/rooms/{group}/mutes", ann, json={"userId": bob.id}
+        )
+        assert status == 201
+        for room_id in (direct, group):
+            assert (await _send(b, room_id, "refused"))["error"]["code"] == "FORBIDDEN"
+            rest = await api.call(
+                two, "POST", f"/api/rooms/{room_id}/messages", bob, json={"text": "refused"}
+            )
+            assert rest[0] == 403
+        status, body = await api.call(
+            two, "POST", "/api/rooms/direct", bob, json={"userId": ann.id}
+        )
+        assert (status, body["error"]["code"]) == (403, "FORBIDDEN")
+        # Lifted on node one: node two lets him write again at once.
+        assert (await api.call(one, "DELETE", f"/api/users/{bob.id}/block", ann))[0] == 204
+        assert (await api.call(one, "DELETE", f"/api/rooms/{group}/mutes/{bob.id}", ann))[0] == 204
+        for room_id in (direct, group):
+            assert (await _send(b, room_id, "back"))["ok"]
+    finally:
+        await b.close()
+
+
+async def test_disabling_cuts_sockets_on_both_nodes_within_two_seconds(nodes, api: Api):
+    one, two = nodes
+    root = await register(api.session, "Root", email=ADMIN, base=one.url)
+    bob = await api.user(two, "Bob")
+    peers = [await open_peer(one.url, bob), await open_peer(two.url, bob)]
+    try:
+        started = time.monotonic()
+        status, _ = await api.call(one, "POST", f"/api/admin/users/{bob.id}/disable", root)
+        assert status == 204
+        for peer in peers:
+            assert await peer.wait_for("session-expired", timeout=2) == {"reason": "disabled"}
+        for peer in peers:
+            while peer.sio.connected and time.monotonic() - started < 2:
+                await peer.sio.sleep(0.02)
+            assert not peer.sio.connected
+        assert time.monotonic() - started < 2
+        for node in (one, two):
+            assert (await api.call(node, "GET", "/api/auth/me", bob))[0] == 401
+            async with api.session.post(
+                node.url + "/api/auth/login", json={"email": bob.email, "password": PASSWORD}
+            ) as resp:
+                assert resp.status == 403
+        assert (await api.call(two, "POST", f"/api/admin/users/{bob.id}/enable", root))[0] == 204
+        async with api.session.post(
+            one.url + "/api/auth/login", json={"email": bob.email, "password": PASSWORD}
+        ) as resp:
+            assert resp.status == 200
+    finally:
+        for peer in peers:
+            await peer.close()
