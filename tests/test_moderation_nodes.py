@@ -110,3 +110,27 @@ async def test_disabling_cuts_sockets_on_both_nodes_within_two_seconds(nodes, ap
     finally:
         for peer in peers:
             await peer.close()
+
+
+async def test_slow_mode_counts_across_nodes(nodes, api: Api):
+    """One message per 30 s: Bob's first goes through node one, his second, on node two, is
+    refused (the count lives in Redis, the rate limiter's storage); Ann, the owner, is spared."""
+    one, two = nodes
+    ann, bob = await api.user(one, "Ann"), await api.user(two, "Bob")
+    _, body = await api.call(one, "POST", "/api/rooms", ann, json={"name": "slow"})
+    room_id = body["room"]["id"]
+    assert (await api.call(two, "POST", f"/api/rooms/{room_id}/join", bob, json={}))[0] == 200
+    path = f"/api/rooms/{room_id}"
+    assert (await api.call(two, "PATCH", path, ann, json={"slowModeSeconds": 30}))[0] == 200
+    b1, b2 = await open_peer(one.url, bob), await open_peer(two.url, bob)
+    try:
+        assert (await _send(b1, room_id, "first"))["ok"]
+        refused = await _send(b2, room_id, "second")
+        assert refused["error"]["code"] == "RATE_LIMITED"
+        assert 1 <= refused["error"]["details"]["retryAfter"] <= 30
+        for node in (one, two):
+            sent = await api.call(node, "POST", f"{path}/messages", ann, json={"text": "owner"})
+            assert sent[0] == 201
+    finally:
+        await b1.close()
+        await b2.close()
