@@ -76,3 +76,30 @@ async def test_closing_abandons_a_stuck_delivery_instead_of_hanging(captured):
     queue.put(3)  # after closing: ignored, never raises
     assert len(queue) == 0
     assert any("1 jobs abandoned" in r.getMessage() for r in captured.records)
+
+
+async def test_a_keyed_job_not_yet_started_takes_the_newer_item_and_a_rate_paces_the_starts():
+    done: list[tuple[str, float]] = []
+
+    async def handle(item: str) -> None:
+        done.append((item, time.monotonic()))
+
+    queue: JobQueue[str] = JobQueue(handle, lambda *_: None, workers=2, rate=20, burst=1)
+    queue.put("room 1: first", key="room 1")
+    queue.put("room 2: only", key="room 2")
+    queue.put("room 1: newest", key="room 1")  # the browser will show this one anyway
+    for n in range(4):
+        queue.put(f"plain {n}")
+    began = time.monotonic()
+    queue.start()
+
+    async def idle() -> bool:
+        return queue.idle
+
+    assert await eventually(idle, within=30, every=0.01)
+    assert [item for item, _ in done] == [
+        "room 1: newest", "room 2: only", "plain 0", "plain 1", "plain 2", "plain 3",
+    ]  # fmt: skip
+    # One start at once, then one every 1/20 s: the sixth no sooner than 0.25 s in.
+    assert done[-1][1] - began >= 5 / 20 - 0.01
+    await queue.close()

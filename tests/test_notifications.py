@@ -51,10 +51,10 @@ async def serve(aiohttp_server, aiohttp_client, settings) -> AsyncIterator[Serve
 
 async def settled(chat: Chat) -> None:
     """Wait until the notification queue has nothing queued, waiting or running."""
-    queue = chat.server.app[SERVICES].notifications.queue
+    notifications = chat.server.app[SERVICES].notifications
 
     async def idle() -> bool:
-        return queue.idle
+        return notifications.idle
 
     assert await eventually(idle, within=WITHIN, every=0.05)
 

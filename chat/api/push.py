@@ -25,7 +25,7 @@ class VapidKeyReply(TypedDict):
     reply=VapidKeyReply,
 )
 async def vapid_public_key(request: web.Request, me: Principal) -> web.Response:
-    return ok({"publicKey": request.app[SERVICES].notifications.public_key()})
+    return ok({"publicKey": request.app[SERVICES].notifications.subscriptions.public_key()})
 
 
 @routes.post(
@@ -36,7 +36,7 @@ async def vapid_public_key(request: web.Request, me: Principal) -> web.Response:
 )
 async def subscribe(request: web.Request, me: Principal, data: Data) -> web.Response:
     keys = data["keys"]
-    await request.app[SERVICES].notifications.subscribe(
+    await request.app[SERVICES].notifications.subscriptions.subscribe(
         me.user_id, data["endpoint"], keys["p256dh"], keys["auth"]
     )
     return web.Response(status=201)
@@ -49,5 +49,7 @@ async def subscribe(request: web.Request, me: Principal, data: Data) -> web.Resp
     status=204,
 )
 async def unsubscribe(request: web.Request, me: Principal, data: Data) -> web.Response:
-    await request.app[SERVICES].notifications.unsubscribe(me.user_id, data["endpoint"])
+    await request.app[SERVICES].notifications.subscriptions.unsubscribe(
+        me.user_id, data["endpoint"]
+    )
     return web.Response(status=204)

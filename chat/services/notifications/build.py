@@ -12,6 +12,7 @@ from chat.services.ledger import Ledger
 from chat.services.notifications.dispatch import Recipients
 from chat.services.notifications.push import PushSender
 from chat.services.notifications.service import NotificationService
+from chat.services.notifications.subscriptions import PushSubscriptions
 from chat.services.notifications.vapid import load_vapid
 from chat.services.notifications.webhook import WebhookSender
 from chat.store import Store
@@ -43,12 +44,12 @@ def build_notifications(
         )
     elif settings.notify_webhook_url:
         log.error("notifications: NOTIFY_WEBHOOK_URL is set without NOTIFY_WEBHOOK_SECRET; off")
+    public_key = vapid.public_key if vapid is not None else None
     return NotificationService(
         store,
         Recipients(store, ledger),
         urls,
+        PushSubscriptions(store, public_key, production=settings.production),
         push=push,
-        public_key=vapid.public_key if vapid is not None else None,
         webhook=webhook,
-        production=settings.production,
     )

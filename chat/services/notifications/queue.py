@@ -4,6 +4,10 @@ Nothing waits on it: `put` returns at once. Past `limit` jobs the oldest is drop
 a minute under a flood, not one per job): under overload, fresh notifications are worth more
 than stale ones, and memory stays bounded. A job whose handler raises Retry runs again after
 1, 2, 4, ... seconds (with jitter), at most `max_tries` times in all.
+
+Two ways to keep the work below what the event loop can spare (acks and broadcasts share it):
+`rate` paces the jobs started per second (a token bucket), and a job put with a `key` that
+matches one still waiting replaces that one's item instead of queueing another.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ class Retry(Exception):
 @dataclass(slots=True)
 class Job(Generic[T]):
     item: T
+    key: object = None
     tries: int = 0
 
 
@@ -57,6 +62,8 @@ class JobQueue(Generic[T]):
         max_tries: int = 5,
         backoff: float = 1.0,
         max_backoff: float = 60.0,
+        rate: float | None = None,
+        burst: int = 50,
     ) -> None:
         self.handle = handle
         self.give_up = give_up
@@ -73,6 +80,11 @@ class JobQueue(Generic[T]):
         self._closing = False
         self._busy = 0
         self._log = LogLimit(log)
+        self._keyed: dict[object, Job[T]] = {}  # jobs put with a key, until they start
+        self.rate = rate
+        self.burst = burst
+        self._tokens = float(burst)
+        self._filled = time.monotonic()
 
     def __len__(self) -> int:
         return len(self._ready) + len(self._waiting)
@@ -82,20 +94,27 @@ class JobQueue(Generic[T]):
         """Nothing queued, waiting for a retry, or running."""
         return not len(self) and not self._busy
 
-    def put(self, item: T) -> None:
-        """Queue a job; never waits, never raises."""
+    def put(self, item: T, key: object = None) -> None:
+        """Queue a job; never waits, never raises. With a `key` that a job not yet started
+        has, that job takes this item instead (it keeps its place and its tries)."""
         if self._closing:
             return
-        self._ready.append(Job(item))
+        if key is not None:
+            waiting = self._keyed.get(key)
+            if waiting is not None:
+                waiting.item = item
+                return
+        job = Job(item, key)
+        if key is not None:
+            self._keyed[key] = job
+        self._ready.append(job)
         self._shed()
         self._wake.set()
 
     def _shed(self) -> None:
         while len(self) > self.limit:
-            if self._ready:
-                self._ready.popleft()
-            else:
-                heapq.heappop(self._waiting)
+            dropped = self._ready.popleft() if self._ready else heapq.heappop(self._waiting).job
+            self._unkey(dropped)
             NOTIFICATIONS_DROPPED.inc()
             self._log.warning(
                 "full", "notifications: queue full at %d jobs; dropping the oldest", self.limit
@@ -121,9 +140,24 @@ class JobQueue(Generic[T]):
             log.warning("notifications: %d jobs abandoned at shutdown", left)
         self._ready.clear()
         self._waiting.clear()
+        self._keyed.clear()
+
+    def pending(self, key: object) -> T | None:
+        """The item of the job with this key that has not started yet, if any."""
+        job = self._keyed.get(key)
+        return job.item if job is not None else None
+
+    def release(self, key: object) -> None:
+        """Let the next put with this key queue a new job (the waiting one is full)."""
+        self._keyed.pop(key, None)
+
+    def _unkey(self, job: Job[T]) -> None:
+        if job.key is not None and self._keyed.get(job.key) is job:
+            del self._keyed[job.key]
 
     async def _work(self) -> None:
         while (job := await self._next()) is not None:
+            self._unkey(job)  # from now on a job with its key is a new one
             self._busy += 1
             try:
                 await self._run(job)
@@ -131,19 +165,36 @@ class JobQueue(Generic[T]):
                 self._busy -= 1
 
     async def _next(self) -> Job[T] | None:
-        """The next job that is due; None once closing and nothing is ready."""
+        """The next job that is due (and, with a rate, has its token); None once closing and
+        nothing is ready."""
         while True:
             now = time.monotonic()
             while self._waiting and self._waiting[0].at <= now and not self._closing:
                 self._ready.append(heapq.heappop(self._waiting).job)
             if self._ready:
-                return self._ready.popleft()
+                wait = self._token(now)
+                if wait <= 0:
+                    return self._ready.popleft()
+                await asyncio.sleep(wait)  # meanwhile a newer item may still take its place
+                continue
             if self._closing:
                 return None
             self._wake.clear()
             timeout = self._waiting[0].at - now if self._waiting else None
             with contextlib.suppress(TimeoutError):  # a retry fell due
                 await asyncio.wait_for(self._wake.wait(), timeout)
+
+    def _token(self, now: float) -> float:
+        """Take a token (at most `rate` starts a second, `burst` at once) and answer 0, or
+        answer how long until there is one."""
+        if self.rate is None or self._closing:
+            return 0
+        self._tokens = min(self.burst, self._tokens + (now - self._filled) * self.rate)
+        self._filled = now
+        if self._tokens >= 1:
+            self._tokens -= 1
+            return 0
+        return (1 - self._tokens) / self.rate
 
     async def _run(self, job: Job[T]) -> None:
         job.tries += 1
@@ -158,6 +209,8 @@ class JobQueue(Generic[T]):
             log.exception("notifications: a job failed")
 
     def _retry_later(self, job: Job[T]) -> None:
+        if job.key is not None:
+            self._keyed.setdefault(job.key, job)  # a newer item may still take its place
         delay = min(self.max_backoff, self.backoff * 2 ** (job.tries - 1))
         delay *= random.uniform(0.75, 1.0)  # noqa: S311 - jitter, not a secret
         heapq.heappush(self._waiting, _Due(time.monotonic() + delay, next(self._order), job))
