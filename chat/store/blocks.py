@@ -52,14 +52,6 @@ class BlockRepo:
         ids = [_id(one, other), _id(other, one)]
         return await self.c.find_one({"_id": {"$in": ids}}, {"_id": 1}) is not None
 
-    async def blockers_of(self, blocked_id: str, among: Iterable[str]) -> set[str]:
-        """Those of `among` who block `blocked_id`."""
-        ids = [_id(u, blocked_id) for u in among]
-        if not ids:
-            return set()
-        docs = await self.c.find({"_id": {"$in": ids}}, {"blockerId": 1}).to_list()
-        return {d["blockerId"] for d in docs}
-
     async def among(self, pairs: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
         """Those of these (blocker, blocked) pairs that are blocks, in one query."""
         ids = [_id(blocker, blocked) for blocker, blocked in set(pairs)]
