@@ -1,5 +1,9 @@
 // The demo web client. It uses only the public contract (docs/API.md): REST with the HTTP-only
 // cookie for accounts and rooms, Socket.IO (the same cookie) for everything live.
+//
+// Thread replies are ordinary messages of the room (a seq, counted as unread, read by the same
+// pointer), so they stay in the main timeline, marked "in a thread"; the thread panel shows a
+// root with its replies alone.
 "use strict";
 
 const $ = (id) => document.getElementById(id);
@@ -21,6 +25,8 @@ const state = {
   editing: null, // messageId being edited
   typingRoom: null, // where our typing-start went, so typing-stop goes there too
   typingTimer: null,
+  thread: null, // the open thread panel: {rootId, roomId, root, replies, hasMore}
+  pins: null, // the open pins list: {roomId, messages} (most recently pinned first; null: loading)
 };
 
 // -- small helpers --------------------------------------------------------------------------------
@@ -120,6 +126,7 @@ $("register").addEventListener("click", () => {
 
 $("logout").addEventListener("click", async () => {
   state.socket?.disconnect(); // else its session-expired would reload the page a second time
+  await pushForget().catch(() => {}); // a signed-out browser gets no one's notifications
   await api("POST", "/api/auth/logout").catch(() => {});
   location.reload();
 });
@@ -131,6 +138,13 @@ async function enter() {
   $("my-status").value = state.me.status === "offline" ? "online" : state.me.status;
   await loadRooms();
   connect();
+  initBell();
+  // A notification's click opens the app at its room (sw.js): /#room=<id>.
+  const wanted = new URLSearchParams(location.hash.slice(1)).get("room");
+  if (wanted) {
+    history.replaceState(null, "", location.pathname);
+    if (state.rooms.has(wanted)) openRoom(wanted);
+  }
 }
 
 // -- the socket -----------------------------------------------------------------------------------
@@ -160,24 +174,36 @@ function connect() {
 
   socket.on("new-message", (m) => {
     addMessages(m.roomId, [m]);
+    addToThread([m]);
     const room = state.rooms.get(m.roomId);
     if (room) {
       room.lastMessage = { text: m.text, senderName: m.sender.name, createdAt: m.createdAt };
       room.lastSeq = Math.max(room.lastSeq, m.seq);
       room.updatedAt = m.createdAt;
       if (m.roomId === state.current && document.visibilityState === "visible") markRead();
-      else if (m.sender.id !== state.me.id) room.unreadCount = (room.unreadCount || 0) + 1; // mine, from another tab: read
+      else if (m.sender.id !== state.me.id) {
+        // Mine, from another tab: read. Else unread, and a mention of me as the server counts it.
+        room.unreadCount = (room.unreadCount || 0) + 1;
+        if (mentionsMe(m)) room.mentionCount = (room.mentionCount || 0) + 1;
+      }
     }
     clearTyping(m.roomId, m.sender.id);
     renderRooms();
   });
+  // Edits, pins and a thread root's new reply count all come as message-updated.
   socket.on("message-updated", (m) => replaceMessage(m));
   socket.on("message-deleted", ({ roomId, messageId, ver }) => {
-    const old = (state.messages.get(roomId) || []).find((x) => x.id === messageId);
-    if (old) replaceMessage({ ...old, text: "", attachments: [], reactions: [], deletedAt: new Date().toISOString(), ver });
+    const old = heldMessage(roomId, messageId);
+    const room = state.rooms.get(roomId);
+    // An unread mention deleted stops counting on the server too.
+    if (old && room?.mentionCount > 0 && mentionsMe(old) && !old.deletedAt && old.seq > (room.lastReadSeq || 0)) {
+      room.mentionCount -= 1;
+      renderRooms();
+    }
+    if (old) replaceMessage({ ...old, text: "", attachments: [], reactions: [], mentions: [], pinned: null, deletedAt: new Date().toISOString(), ver });
   });
   socket.on("reaction-updated", ({ roomId, messageId, reactions, ver }) => {
-    const old = (state.messages.get(roomId) || []).find((x) => x.id === messageId);
+    const old = heldMessage(roomId, messageId);
     if (old) replaceMessage({ ...old, reactions, ver });
   });
   socket.on("user-typing", ({ roomId, userId, name, isTyping }) => {
@@ -259,6 +285,9 @@ async function catchUp() {
     state.members.clear();
     if (state.current && state.rooms.has(state.current)) await openRoom(state.current);
     else if (state.current) dropRoom(state.current); // deleted, or we were removed, meanwhile
+    // An open thread and pin list may have changed too: asked for afresh.
+    if (state.thread) await openThread(state.thread.rootId, state.thread.roomId);
+    if (state.pins) await openPins(state.pins.roomId);
   } catch (err) {
     showError("chat-error", err);
   }
@@ -294,6 +323,8 @@ function dropRoom(roomId) {
   state.rooms.delete(roomId);
   state.messages.delete(roomId);
   state.vers.delete(roomId);
+  if (state.thread?.roomId === roomId) closeThread();
+  if (state.pins?.roomId === roomId) closePins();
   if (state.current === roomId) {
     state.current = null;
     renderRoom();
@@ -310,6 +341,10 @@ function renderRooms() {
         { class: room.id === state.current ? "room active" : "room", "data-room": room.id, onclick: () => openRoom(room.id) },
         room.type === "direct" ? presenceDot(room.peer?.id) : null,
         h("span", { class: "room-name" }, roomTitle(room), room.type === "private" ? " 🔒" : ""),
+        room.notifications === "none" ? h("span", { class: "muted", title: "Notifications off" }, "🔕") : null,
+        room.mentionCount > 0
+          ? h("span", { class: "badge at-me", title: `${room.mentionCount} unread ${room.mentionCount === 1 ? "mention" : "mentions"} of you` }, `@${room.mentionCount}`)
+          : null,
         room.unreadCount > 0 ? h("span", { class: "badge" }, String(room.unreadCount)) : null,
       ),
     ),
@@ -318,6 +353,9 @@ function renderRooms() {
 
 async function openRoom(roomId) {
   if (state.editing && roomId !== state.current) setEditing(null);
+  if (roomId !== state.current) mainPicker.reset();
+  if (state.thread && state.thread.roomId !== roomId) closeThread();
+  if (state.pins && state.pins.roomId !== roomId) closePins();
   state.current = roomId;
   showError("chat-error");
   renderRooms();
@@ -426,10 +464,7 @@ $("my-status").addEventListener("change", async (event) => {
 // -- messages ---------------------------------------------------------------------------------------
 
 // Merge by id (a message can arrive by broadcast, ack and sync); keep ascending seq.
-function addMessages(roomId, incoming) {
-  if (!state.messages.has(roomId)) return; // not loaded yet: history will bring it
-  const list = state.messages.get(roomId);
-  noteVer(roomId, incoming);
+function merge(list, incoming) {
   for (const m of incoming) {
     const at = list.findIndex((x) => x.id === m.id || (m.clientId && x.clientId === m.clientId && x.sender.id === m.sender.id));
     if (at >= 0) list[at] = m;
@@ -437,6 +472,13 @@ function addMessages(roomId, incoming) {
   }
   const order = (m) => m.seq || Number.MAX_SAFE_INTEGER; // pending sends last
   list.sort((a, b) => order(a) - order(b));
+}
+
+function addMessages(roomId, incoming) {
+  if (!state.messages.has(roomId)) return; // not loaded yet: history will bring it
+  const list = state.messages.get(roomId);
+  noteVer(roomId, incoming);
+  merge(list, incoming);
   if (roomId === state.current) {
     const nearEnd = isNearEnd();
     renderMessages();
@@ -449,14 +491,29 @@ function noteVer(roomId, messages) {
   for (const m of messages) if (m.ver > (state.vers.get(roomId) || 0)) state.vers.set(roomId, m.ver);
 }
 
+// A changed message replaces every copy held: the timeline's, the thread panel's, the pin list's.
 function replaceMessage(m) {
   const list = state.messages.get(m.roomId);
   const at = list ? list.findIndex((x) => x.id === m.id) : -1;
-  if (at < 0) return;
-  noteVer(m.roomId, [m]);
-  list[at] = m;
-  if (m.roomId === state.current) renderMessages();
+  if (at >= 0) {
+    noteVer(m.roomId, [m]);
+    list[at] = m;
+    if (m.roomId === state.current) renderMessages();
+  }
+  updateThread(m);
+  updatePins(m);
 }
+
+function heldMessage(roomId, messageId) {
+  const t = state.thread?.roomId === roomId ? state.thread : null;
+  return (
+    (state.messages.get(roomId) || []).find((x) => x.id === messageId) ||
+    (t?.root?.id === messageId ? t.root : t?.replies.find((x) => x.id === messageId)) ||
+    (state.pins?.roomId === roomId ? state.pins.messages?.find((x) => x.id === messageId) : undefined)
+  );
+}
+
+const mentionsMe = (m) => Boolean(m.mentions?.includes(state.me.id)) && m.sender.id !== state.me.id;
 
 let readTimer = null;
 function markRead() {
@@ -465,11 +522,12 @@ function markRead() {
     const room = state.rooms.get(state.current);
     const list = state.messages.get(state.current) || [];
     const last = list.filter((m) => m.seq).pop();
-    if (!room || !last || (room.lastReadSeq >= last.seq && !room.unreadCount)) return;
+    if (!room || !last || (room.lastReadSeq >= last.seq && !room.unreadCount && !room.mentionCount)) return;
     try {
       const ack = await call("message-read", { roomId: room.id, seq: last.seq });
       room.lastReadSeq = ack.lastReadSeq;
       room.unreadCount = 0;
+      room.mentionCount = 0; // the server's count falls with the read pointer, past every mention held
       renderRooms();
     } catch (err) {
       showError("chat-error", err);
@@ -485,28 +543,37 @@ $("composer").addEventListener("submit", async (event) => {
   event.preventDefault();
   const text = $("text").value.trim();
   if (!text) return;
+  const mentions = mainPicker.mentions();
   $("text").value = "";
+  mainPicker.reset();
   stopTyping();
   if (state.editing) {
     const messageId = state.editing;
     setEditing(null);
     return call("edit-message", { messageId, text }).then(({ message }) => replaceMessage(message), (err) => showError("chat-error", err));
   }
-  await send(state.current, text, clientId());
+  await send(state.current, text, clientId(), { mentions });
 });
 
 // Shown at once as pending; the ack replaces it. A failed send keeps its clientId, so "retry"
-// can never post it twice.
-async function send(roomId, text, id) {
-  const pending = { id: `pending-${id}`, clientId: id, roomId, seq: 0, sender: state.me, type: "text", text, attachments: [], reactions: [], createdAt: new Date().toISOString(), pending: true };
+// can never post it twice. A thread reply shows in the timeline and in its open thread panel.
+async function send(roomId, text, id, { threadId = null, mentions = [] } = {}) {
+  const pending = { id: `pending-${id}`, clientId: id, roomId, seq: 0, sender: state.me, type: "text", text, attachments: [], reactions: [], mentions, threadId, thread: null, pinned: null, createdAt: new Date().toISOString(), pending: true };
   addMessages(roomId, [pending]);
-  scrollToEnd();
+  addToThread([pending]);
+  if (!threadId) scrollToEnd();
+  const payload = { roomId, text, clientId: id };
+  if (threadId) payload.threadId = threadId;
+  if (mentions.length) payload.mentions = mentions;
   try {
-    const { message } = await call("send-message", { roomId, text, clientId: id });
+    const { message } = await call("send-message", payload);
     addMessages(roomId, [message]);
-    showError("chat-error");
+    addToThread([message]);
+    showError(threadId ? "thread-error" : "chat-error");
   } catch (err) {
-    addMessages(roomId, [{ ...pending, pending: false, failed: err.message }]);
+    const failed = { ...pending, pending: false, failed: err.message };
+    addMessages(roomId, [failed]);
+    addToThread([failed]);
   }
 }
 
@@ -582,6 +649,7 @@ $("cancel-edit").addEventListener("click", () => setEditing(null));
 function renderRoom() {
   const room = state.rooms.get(state.current);
   $("composer").hidden = !room;
+  $("room-tools").hidden = !room;
   renderHeader();
   renderMessages();
   renderTyping();
@@ -592,6 +660,9 @@ function renderHeader() {
   $("room-name").textContent = room ? roomTitle(room) : "No room open";
   $("invite").hidden = !room?.inviteCode;
   $("invite-code").textContent = room?.inviteCode || "";
+  $("room-tools").hidden = !room;
+  if (room) $("notify-level").value = room.notifications || (room.type === "direct" ? "all" : "mentions");
+  $("pins-button").hidden = room?.type === "direct"; // both are members there: nobody pins
   const members = [...(state.members.get(state.current)?.values() || [])];
   $("room-info").replaceChildren(
     ...members.map((m) =>
@@ -607,6 +678,9 @@ function renderHeader() {
     ),
   );
 }
+
+// Owners and admins pin and unpin (a direct room has neither).
+const mayPin = (room) => Boolean(room) && ["owner", "admin"].includes(room.myRole);
 
 // The server's rule (docs/API.md): admins remove members, the owner anyone but themself.
 function mayKick(room, m) {
@@ -656,41 +730,97 @@ function renderMessages() {
   const members = state.members.get(state.current) || new Map();
   const mine = list.filter((m) => m.sender.id === state.me.id && m.seq && !m.deletedAt).pop();
   const readers = mine ? [...members.values()].filter((m) => m.user.id !== state.me.id && m.lastReadSeq >= mine.seq).map((m) => m.user.name) : [];
-  const canModerate = room && ["owner", "admin"].includes(room.myRole) && room.type !== "direct";
   $("messages").replaceChildren(
     ...(state.hasMore.get(state.current) ? [h("li", { class: "muted more" }, "Scroll up for older messages")] : []),
-    ...list.map((m) => renderMessage(m, m === mine ? readers : null, canModerate)),
+    ...list.map((m) => renderMessage(m, m === mine ? readers : null, permissions(room))),
   );
 }
 
-function renderMessage(m, readers, canModerate) {
+function permissions(room) {
+  return { canModerate: Boolean(room) && ["owner", "admin"].includes(room.myRole) && room.type !== "direct", canPin: mayPin(room) };
+}
+
+const memberName = (roomId, userId) =>
+  userId === state.me.id ? state.me.name : state.members.get(roomId)?.get(userId)?.user.name;
+
+// `inThread`: drawn in the thread panel, where "reply in thread" and the thread links are moot.
+function renderMessage(m, readers, { canModerate, canPin }, { inThread = false } = {}) {
   const own = m.sender.id === state.me.id;
-  const classes = ["message", own ? "own" : "", m.pending ? "pending" : "", m.failed ? "failed" : "", m.deletedAt ? "deleted" : ""];
+  const classes = ["message", own ? "own" : "", m.pending ? "pending" : "", m.failed ? "failed" : "", m.deletedAt ? "deleted" : "", mentionsMe(m) && !m.deletedAt ? "mentions-me" : "", m.pinned ? "pinned" : ""];
   const body = m.deletedAt
     ? h("p", { class: "text muted" }, "Message deleted")
-    : h("div", {}, m.text ? h("p", { class: "text" }, m.text) : null, ...m.attachments.map(renderAttachment));
+    : h("div", {}, m.text ? h("p", { class: "text" }, ...textWithMentions(m)) : null, ...m.attachments.map(renderAttachment));
   const actions =
     m.seq && !m.deletedAt
       ? h(
           "span",
           { class: "actions" },
           ...QUICK_REACTIONS.map((emoji) => h("button", { class: "link", title: `React ${emoji}`, onclick: () => react(m, emoji) }, emoji)),
+          !inThread && !m.threadId ? h("button", { class: "link reply-thread", title: "Reply in thread", onclick: () => openThread(m.id, m.roomId) }, "reply in thread") : null,
           own && m.type === "text" ? h("button", { class: "link", onclick: () => setEditing(m) }, "edit") : null,
           own || canModerate ? h("button", { class: "link", onclick: () => remove(m) }, "delete") : null,
+          canPin ? h("button", { class: "link pin-toggle", onclick: () => setPin(m, !m.pinned) }, m.pinned ? "unpin" : "pin") : null,
         )
       : null;
+  const replies = m.thread?.replyCount || 0;
+  const root = m.threadId && !inThread ? heldMessage(m.roomId, m.threadId) : null;
   return h(
     "li",
-    { class: classes.filter(Boolean).join(" "), "data-seq": m.seq || "" },
-    h("header", {}, h("strong", {}, m.sender.name), " ", h("time", { datetime: m.createdAt }, time(m.createdAt)), m.editedAt && !m.deletedAt ? h("span", { class: "muted" }, " (edited)") : null, actions),
+    { class: classes.filter(Boolean).join(" "), "data-seq": m.seq || "", "data-id": m.pending || m.failed ? false : m.id },
+    h(
+      "header",
+      {},
+      h("strong", {}, m.sender.name),
+      " ",
+      h("time", { datetime: m.createdAt }, time(m.createdAt)),
+      m.editedAt && !m.deletedAt ? h("span", { class: "muted" }, " (edited)") : null,
+      m.pinned ? h("span", { class: "pinned-note", title: `Pinned ${new Date(m.pinned.at).toLocaleString()}` }, `📌 pinned by ${memberName(m.roomId, m.pinned.by) || "an admin"}`) : null,
+      actions,
+    ),
+    m.threadId && !inThread
+      ? h("button", { class: "link in-thread", title: "Open the thread", onclick: () => openThread(m.threadId, m.roomId) }, root && !root.deletedAt && root.text ? `↳ in a thread: “${clip(root.text, 40)}”` : "↳ in a thread")
+      : null,
     body,
     m.reactions.length
       ? h("p", { class: "reactions" }, ...m.reactions.map((r) => h("button", { class: r.userIds.includes(state.me.id) ? "chip mine" : "chip", onclick: () => react(m, r.emoji) }, `${r.emoji} ${r.count}`)))
       : null,
+    replies && !inThread
+      ? h("button", { class: "link thread-link", onclick: () => openThread(m.id, m.roomId) }, `${replies} ${replies === 1 ? "reply" : "replies"}`, h("span", { class: "muted" }, m.thread.lastReplyAt ? ` · last ${time(m.thread.lastReplyAt)}` : ""))
+      : null,
     m.pending ? h("p", { class: "status" }, "Sending…") : null,
-    m.failed ? h("p", { class: "status error" }, `Not sent: ${m.failed} `, h("button", { class: "link", onclick: () => send(m.roomId, m.text, m.clientId) }, "retry")) : null,
+    m.failed ? h("p", { class: "status error" }, `Not sent: ${m.failed} `, h("button", { class: "link", onclick: () => send(m.roomId, m.text, m.clientId, { threadId: m.threadId, mentions: m.mentions }) }, "retry")) : null,
     readers ? h("p", { class: "status receipt" }, readers.length ? `Seen by ${readers.join(", ")}` : "Sent") : null,
   );
+}
+
+const clip = (text, n) => (text.length > n ? `${text.slice(0, n - 1)}…` : text);
+
+// The text with each `@Name` of a mentioned member drawn as a mention (yours stand out), as text
+// nodes and spans: never parsed as HTML.
+function textWithMentions(m) {
+  const names = new Map(); // "@Name" -> it is me
+  for (const id of m.mentions || []) {
+    const name = memberName(m.roomId, id);
+    if (name) names.set(`@${name}`, id === state.me.id);
+  }
+  if (!names.size) return [m.text];
+  const tokens = [...names.keys()].sort((a, b) => b.length - a.length); // the longest name first
+  const out = [];
+  let plain = "";
+  for (let i = 0; i < m.text.length; ) {
+    const token = tokens.find((t) => m.text.startsWith(t, i));
+    if (token) {
+      if (plain) out.push(plain);
+      plain = "";
+      out.push(h("span", { class: names.get(token) ? "mention to-me" : "mention" }, token));
+      i += token.length;
+    } else {
+      plain += m.text[i];
+      i += 1;
+    }
+  }
+  if (plain) out.push(plain);
+  return out;
 }
 
 function renderAttachment(a) {
@@ -705,7 +835,7 @@ function renderAttachment(a) {
 async function react(m, emoji) {
   try {
     const { reactions } = await call("react-message", { messageId: m.id, emoji });
-    replaceMessage({ ...state.messages.get(m.roomId).find((x) => x.id === m.id), reactions });
+    replaceMessage({ ...(heldMessage(m.roomId, m.id) || m), reactions });
   } catch (err) {
     showError("chat-error", err);
   }
@@ -715,7 +845,7 @@ async function remove(m) {
   if (!confirm("Delete this message?")) return;
   try {
     await call("delete-message", { messageId: m.id });
-    replaceMessage({ ...m, text: "", attachments: [], reactions: [], deletedAt: new Date().toISOString() });
+    replaceMessage({ ...m, text: "", attachments: [], reactions: [], mentions: [], pinned: null, deletedAt: new Date().toISOString() });
   } catch (err) {
     showError("chat-error", err);
   }
@@ -729,6 +859,389 @@ function isNearEnd() {
 function scrollToEnd() {
   const box = $("messages");
   box.scrollTop = box.scrollHeight;
+}
+
+// -- mentions: the picker -------------------------------------------------------------------------
+
+// Typing `@` in a composer lists the room's members whose name starts with what follows it;
+// arrows move, Enter or Tab (or a click) insert `@Name `, Escape closes. A send carries the ids
+// of the members picked whose `@Name` is still in the text.
+function mentionPicker(input, list, roomOf) {
+  const picked = new Map(); // userId -> name
+  let options = [];
+  let index = 0;
+  let at = -1; // where the `@` being completed is
+  let dismissed = -1; // an `@` closed with Escape (or completed) opens nothing again
+
+  function close() {
+    options = [];
+    at = -1;
+    list.hidden = true;
+    list.replaceChildren();
+  }
+
+  function update() {
+    const roomId = roomOf();
+    const caret = input.selectionStart ?? input.value.length;
+    const before = input.value.slice(0, caret);
+    const start = before.lastIndexOf("@");
+    if (input.value[dismissed] !== "@") dismissed = -1;
+    const query = before.slice(start + 1).toLowerCase();
+    if (!roomId || start < 0 || start === dismissed || (start > 0 && !/\s/.test(before[start - 1])) || query.length > 50) return close();
+    const members = [...(state.members.get(roomId)?.values() || [])].filter((m) => m.user.id !== state.me.id);
+    const matches = (name) => name.toLowerCase().startsWith(query) || name.toLowerCase().split(/\s+/).some((word) => word.startsWith(query));
+    const found = members.filter((m) => matches(m.user.name)).sort((a, b) => a.user.name.localeCompare(b.user.name)).slice(0, 8);
+    if (!found.length) return close();
+    if (start !== at) index = 0;
+    at = start;
+    options = found;
+    index = Math.min(index, options.length - 1);
+    render();
+  }
+
+  function render() {
+    list.hidden = false;
+    list.replaceChildren(
+      ...options.map((m, i) =>
+        h(
+          "li",
+          { role: "option", class: i === index ? "active" : "", "aria-selected": String(i === index), "data-user": m.user.id, onmousedown: (e) => e.preventDefault(), onclick: () => choose(i) },
+          presenceDot(m.user.id),
+          m.user.name,
+        ),
+      ),
+    );
+  }
+
+  function choose(i) {
+    const m = options[i];
+    const caret = input.selectionStart ?? input.value.length;
+    const inserted = `@${m.user.name} `;
+    input.value = input.value.slice(0, at) + inserted + input.value.slice(caret);
+    const end = at + inserted.length;
+    input.setSelectionRange(end, end);
+    picked.set(m.user.id, m.user.name);
+    dismissed = at;
+    close();
+    input.focus();
+  }
+
+  input.addEventListener("input", update);
+  input.addEventListener("click", update);
+  input.addEventListener("blur", close);
+  input.addEventListener("keydown", (event) => {
+    if (list.hidden) return;
+    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      index = (index + (event.key === "ArrowDown" ? 1 : options.length - 1)) % options.length;
+      render();
+    } else if (event.key === "Enter" || event.key === "Tab") {
+      choose(index);
+    } else if (event.key === "Escape") {
+      dismissed = at;
+      close();
+    } else return;
+    event.preventDefault(); // Enter picks: it does not send
+  });
+
+  return {
+    mentions: () => [...picked].filter(([, name]) => input.value.includes(`@${name}`)).map(([id]) => id).slice(0, 50),
+    reset() {
+      picked.clear();
+      dismissed = -1;
+      close();
+    },
+  };
+}
+
+const mainPicker = mentionPicker($("text"), $("mention-picker"), () => (state.editing ? null : state.current));
+const threadPicker = mentionPicker($("thread-text"), $("thread-picker"), () => state.thread?.roomId);
+
+// -- threads: the side panel ----------------------------------------------------------------------
+
+// Opens (or reloads) a thread: its root and the first page of replies, then pages by `after`.
+async function openThread(rootId, roomId) {
+  const same = state.thread?.rootId === rootId;
+  const kept = same ? state.thread.replies.filter((m) => m.pending || m.failed) : [];
+  const root = same ? state.thread.root : heldMessage(roomId, rootId) || null;
+  if (!same) threadPicker.reset();
+  state.thread = { rootId, roomId, root, replies: kept, hasMore: false };
+  showError("thread-error");
+  renderThread();
+  try {
+    const ack = await call("get-thread", { messageId: rootId, limit: PAGE });
+    if (state.thread?.rootId !== rootId) return; // closed or another opened meanwhile
+    state.thread.rootId = ack.root.id; // asked by a reply's id: its root
+    state.thread.root = ack.root;
+    merge(state.thread.replies, ack.messages);
+    state.thread.hasMore = ack.hasMore;
+    renderThread();
+    if (!same) $("thread-text").focus();
+  } catch (err) {
+    showError("thread-error", err);
+  }
+}
+
+function closeThread() {
+  state.thread = null;
+  threadPicker.reset();
+  renderThread();
+}
+$("close-thread").addEventListener("click", closeThread);
+
+$("thread-more").addEventListener("click", async () => {
+  const t = state.thread;
+  const last = t?.replies.filter((m) => m.seq).pop();
+  if (!t) return;
+  try {
+    const ack = await call("get-thread", { messageId: t.rootId, after: last?.seq || 0, limit: PAGE });
+    if (state.thread !== t) return;
+    t.root = ack.root;
+    merge(t.replies, ack.messages);
+    t.hasMore = ack.hasMore;
+    renderThread();
+  } catch (err) {
+    showError("thread-error", err);
+  }
+});
+
+// New replies (events, acks, pending sends) of the open thread. Past a page not loaded yet, others'
+// replies wait for "Show more replies" to bring them in order.
+function addToThread(incoming) {
+  const t = state.thread;
+  if (!t) return;
+  const ours = incoming.filter((m) => m.roomId === t.roomId && m.threadId === t.rootId && (!t.hasMore || m.sender.id === state.me.id));
+  if (!ours.length) return;
+  const box = $("thread-messages");
+  const nearEnd = box.scrollHeight - box.scrollTop - box.clientHeight < 80;
+  merge(t.replies, ours);
+  renderThread();
+  if (nearEnd) box.scrollTop = box.scrollHeight;
+}
+
+// A change to the root (its reply count, an edit, a pin) or to a reply held.
+function updateThread(m) {
+  const t = state.thread;
+  if (!t || t.roomId !== m.roomId) return;
+  if (m.id === t.rootId) t.root = m;
+  else {
+    const at = t.replies.findIndex((x) => x.id === m.id);
+    if (at < 0) return;
+    t.replies[at] = m;
+  }
+  renderThread();
+}
+
+function renderThread() {
+  const t = state.thread;
+  $("thread").hidden = !t;
+  $("app").classList.toggle("with-thread", Boolean(t));
+  if (!t) {
+    $("thread-root").replaceChildren();
+    $("thread-messages").replaceChildren();
+    return;
+  }
+  const perms = permissions(state.rooms.get(t.roomId));
+  const count = t.root?.thread?.replyCount || 0;
+  $("thread-count").textContent = t.root ? `· ${count} ${count === 1 ? "reply" : "replies"}` : "";
+  $("thread-root").replaceChildren(t.root ? renderMessage(t.root, null, perms, { inThread: true }) : h("p", { class: "muted" }, "Loading…"));
+  $("thread-messages").replaceChildren(...t.replies.map((m) => renderMessage(m, null, perms, { inThread: true })));
+  $("thread-more").hidden = !t.hasMore;
+}
+
+$("thread-composer").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const t = state.thread;
+  const text = $("thread-text").value.trim();
+  if (!t || !text) return;
+  const mentions = threadPicker.mentions();
+  $("thread-text").value = "";
+  threadPicker.reset();
+  await send(t.roomId, text, clientId(), { threadId: t.rootId, mentions });
+  const box = $("thread-messages");
+  box.scrollTop = box.scrollHeight;
+});
+
+// -- pins -----------------------------------------------------------------------------------------
+
+$("pins-button").addEventListener("click", () => (state.pins ? closePins() : openPins(state.current)));
+
+async function openPins(roomId) {
+  if (!roomId) return;
+  state.pins = { roomId, messages: state.pins?.roomId === roomId ? state.pins.messages : null };
+  renderPins();
+  try {
+    const { messages } = await api("GET", `/api/rooms/${roomId}/pins`);
+    if (state.pins?.roomId !== roomId) return;
+    state.pins.messages = messages;
+    renderPins();
+  } catch (err) {
+    showError("chat-error", err);
+  }
+}
+
+function closePins() {
+  state.pins = null;
+  renderPins();
+}
+
+// message-updated says when a message is pinned or unpinned (or changed while pinned).
+function updatePins(m) {
+  const p = state.pins;
+  if (!p?.messages || p.roomId !== m.roomId) return;
+  const was = p.messages.some((x) => x.id === m.id);
+  if (!was && !m.pinned) return;
+  p.messages = p.messages.filter((x) => x.id !== m.id);
+  if (m.pinned && !m.deletedAt) p.messages.push(m);
+  p.messages.sort((a, b) => (b.pinned.at > a.pinned.at ? 1 : b.pinned.at < a.pinned.at ? -1 : 0));
+  renderPins();
+}
+
+function renderPins() {
+  const p = state.pins;
+  $("pins").hidden = !p;
+  $("pins-button").setAttribute("aria-expanded", String(Boolean(p)));
+  if (!p) return $("pins-list").replaceChildren();
+  const room = state.rooms.get(p.roomId);
+  if (!p.messages) return $("pins-list").replaceChildren(h("li", { class: "muted" }, "Loading…"));
+  if (!p.messages.length) return $("pins-list").replaceChildren(h("li", { class: "muted" }, mayPin(room) ? "Nothing pinned yet: pin a message from its actions." : "Nothing pinned yet."));
+  $("pins-list").replaceChildren(
+    ...p.messages.map((m) =>
+      h(
+        "li",
+        { class: "pin", "data-id": m.id },
+        h("strong", {}, m.sender.name),
+        h("span", { class: "text", title: m.text }, m.text || m.attachments.map((a) => a.name).join(", ")),
+        h("time", { datetime: m.createdAt, class: "muted" }, time(m.createdAt)),
+        mayPin(room) ? h("button", { class: "link", onclick: () => setPin(m, false) }, "unpin") : null,
+      ),
+    ),
+  );
+}
+
+async function setPin(m, on) {
+  try {
+    const { message } = await api(on ? "POST" : "DELETE", `/api/messages/${m.id}/pin`);
+    replaceMessage(message);
+  } catch (err) {
+    showError("chat-error", err);
+  }
+}
+
+// -- notification level per room ------------------------------------------------------------------
+
+$("notify-level").addEventListener("change", async (event) => {
+  const roomId = state.current;
+  try {
+    const { room } = await api("PATCH", `/api/rooms/${roomId}/notifications`, { level: event.target.value });
+    upsertRoom(room); // the other tabs hear room-updated
+  } catch (err) {
+    showError("chat-error", err);
+    renderHeader(); // back to the level the server holds
+  }
+});
+
+// -- Web Push: the bell -----------------------------------------------------------------------------
+
+// The service worker's scope is /static/ (where it is served): it needs to control no page to show
+// notifications, and its click handler finds or opens the app at `/`.
+const PUSH_SUPPORTED = "serviceWorker" in navigator && "PushManager" in window && "Notification" in window;
+const SW_URL = "/static/sw.js";
+const pushFlag = () => `chat-push:${state.me.id}`; // this browser's endpoint, posted for this account
+
+function setBell(on) {
+  const bell = $("bell");
+  bell.textContent = on ? "🔔" : "🔕";
+  bell.setAttribute("aria-pressed", String(on));
+  bell.title = on ? "Notifications on for this device: click to turn them off" : "Notify me on this device when I am away";
+}
+
+const bellOn = () => $("bell").getAttribute("aria-pressed") === "true";
+
+async function initBell() {
+  if (!PUSH_SUPPORTED) return; // no service workers (plain http on a non-local host): no bell
+  $("bell").hidden = false;
+  let on = false;
+  try {
+    const sub = await (await navigator.serviceWorker.getRegistration(SW_URL))?.pushManager.getSubscription();
+    on = Boolean(sub) && Notification.permission === "granted" && localStorage.getItem(pushFlag()) === sub.endpoint;
+    if (on) await api("POST", "/api/push/subscriptions", sub.toJSON()); // ours again after a logout
+  } catch {
+    on = false;
+  }
+  setBell(on);
+}
+
+function activated(registration) {
+  if (registration.active) return Promise.resolve(registration);
+  const worker = registration.installing || registration.waiting;
+  return new Promise((resolve, reject) => {
+    worker.addEventListener("statechange", () => {
+      if (worker.state === "activated") resolve(registration);
+      else if (worker.state === "redundant") reject(new Error("The notification worker failed to start"));
+    });
+  });
+}
+
+function fromBase64Url(text) {
+  const binary = atob(text.replace(/-/g, "+").replace(/_/g, "/") + "=".repeat((4 - (text.length % 4)) % 4));
+  return Uint8Array.from(binary, (c) => c.charCodeAt(0));
+}
+
+const sameBytes = (a, b) => a && a.byteLength === b.byteLength && new Uint8Array(a).every((x, i) => x === b[i]);
+
+async function pushOn() {
+  if ((await Notification.requestPermission()) !== "granted") throw new Error("Notifications are blocked for this site: allow them in the browser's site settings");
+  const { publicKey } = await api("GET", "/api/push/vapid-public-key");
+  const registration = await activated(await navigator.serviceWorker.register(SW_URL));
+  const key = fromBase64Url(publicKey);
+  let sub = await registration.pushManager.getSubscription();
+  if (sub && !sameBytes(sub.options.applicationServerKey, key)) {
+    await sub.unsubscribe(); // made for another server key: the push service would refuse it
+    sub = null;
+  }
+  sub ||= await registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: key });
+  await api("POST", "/api/push/subscriptions", sub.toJSON());
+  localStorage.setItem(pushFlag(), sub.endpoint);
+}
+
+async function pushOff() {
+  const sub = await (await navigator.serviceWorker.getRegistration(SW_URL))?.pushManager.getSubscription();
+  const endpoint = sub?.endpoint || localStorage.getItem(pushFlag());
+  if (endpoint) await api("DELETE", "/api/push/subscriptions", { endpoint });
+  localStorage.removeItem(pushFlag());
+  await sub?.unsubscribe();
+}
+
+// On logout: the server forgets this browser for the account; the flag stays, so logging in again
+// as the same person turns it back on.
+async function pushForget() {
+  if (!PUSH_SUPPORTED || !bellOn()) return;
+  const sub = await (await navigator.serviceWorker.getRegistration(SW_URL))?.pushManager.getSubscription();
+  if (sub) await api("DELETE", "/api/push/subscriptions", { endpoint: sub.endpoint });
+}
+
+$("bell").addEventListener("click", async () => {
+  const bell = $("bell");
+  if (bell.disabled) return;
+  bell.disabled = true;
+  const on = bellOn();
+  try {
+    await (on ? pushOff() : pushOn());
+    setBell(!on);
+    showError("chat-error");
+  } catch (err) {
+    showError("chat-error", err);
+  } finally {
+    bell.disabled = false;
+  }
+});
+
+// A click on a notification while the app is open (sw.js): that room.
+if (PUSH_SUPPORTED) {
+  navigator.serviceWorker.addEventListener("message", (event) => {
+    if (event.data?.type === "open-room" && state.rooms.has(event.data.roomId)) openRoom(event.data.roomId);
+  });
+  navigator.serviceWorker.startMessages();
 }
 
 start();
