@@ -2,7 +2,9 @@
 // profiles, one private room. Screenshots land in test-artifacts/. Run: npm test --prefix clients.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import { createDecipheriv, createECDH, hkdfSync } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
@@ -274,4 +276,260 @@ test("scrolling up loads older history; a public room is found and joined; kick 
   assert.equal(await ann.locator("#app").isVisible(), false);
   assert.deepEqual(ann.problems, []);
   assert.deepEqual(bob.problems, []);
+});
+
+// -- mentions, threads, pins, notification levels and the bell (issue 16) ------------------------
+// Two fresh people (Kim owns the room, Lee joins it); the earlier tests' browsers are done with.
+let kim, lee, launchId;
+// Kim's first message, the thread's root (its replies quote it: "↳ in a thread: …").
+const rootOf = (page) => message(page, "please review").filter({ hasNot: page.locator(".in-thread") });
+
+test("a mention picked with the keyboard, the mention badge, a thread, pins and a notification level", { skip: !existsSync(CHROMIUM) && `no ${CHROMIUM}` }, async () => {
+  for (const context of contexts.splice(0)) await context.close();
+  kim = await person();
+  lee = await person();
+  await register(kim, "Kim");
+  await register(lee, "Lee");
+  await kim.fill('input[name="room-name"]', "Launch");
+  await kim.click('#new-room button[type="submit"]');
+  await kim.locator("#invite-code").waitFor(WAIT);
+  await lee.fill('input[name="code"]', (await kim.textContent("#invite-code")).trim());
+  await lee.click('#join-code button[type="submit"]');
+  await lee.locator("#room-name", { hasText: "Launch" }).waitFor(WAIT);
+  launchId = await lee.evaluate(() => state.current);
+  await kim.locator("#room-info .member", { hasText: "Lee" }).waitFor(WAIT);
+  // Lee moves to a room of his own: Launch is no longer open on his page.
+  await lee.fill('input[name="room-name"]', "Lee's notes");
+  await lee.click('#new-room button[type="submit"]');
+  await lee.locator("#room-name", { hasText: "Lee's notes" }).waitFor(WAIT);
+
+  // Kim types `@l`: the picker offers Lee (not Kim herself); arrows and Enter insert the mention.
+  await kim.click("#text");
+  await kim.keyboard.type("@l");
+  await kim.locator("#mention-picker li", { hasText: "Lee" }).waitFor(WAIT);
+  assert.equal(await kim.locator("#mention-picker li").count(), 1);
+  await kim.keyboard.press("ArrowDown"); // wraps round to the only one
+  await kim.keyboard.press("Enter"); // picks; does not send
+  await kim.locator("#mention-picker").waitFor({ state: "hidden", ...WAIT });
+  assert.equal(await kim.inputValue("#text"), "@Lee ");
+  await kim.keyboard.type("please review the launch plan");
+  await kim.keyboard.press("Enter");
+  const sent = message(kim, "please review the launch plan");
+  await sent.locator(".mention", { hasText: "@Lee" }).waitFor(WAIT);
+  await kim.locator("#messages li.pending").waitFor({ state: "detached", ...WAIT });
+  const mentions = await kim.evaluate((id) => state.messages.get(id).at(-1).mentions, launchId);
+  assert.deepEqual(mentions, [await lee.evaluate(() => state.me.id)]);
+
+  // Lee, elsewhere: Launch shows the mention badge beside the unread count; opening it reads both.
+  const launch = lee.locator("#rooms li", { hasText: "Launch" });
+  await launch.locator(".badge.at-me", { hasText: "@1" }).waitFor(WAIT);
+  await launch.locator(".badge:not(.at-me)", { hasText: "1" }).waitFor(WAIT);
+  await lee.screenshot({ path: join(ARTIFACTS, "demo-lee-mention-badge.png") });
+  await launch.click();
+  await lee.locator("#messages li.message.mentions-me", { hasText: "please review" }).locator(".mention.to-me", { hasText: "@Lee" }).waitFor(WAIT);
+  await launch.locator(".badge").first().waitFor({ state: "detached", ...WAIT });
+  const listed = await lee.evaluate(async (id) => (await api("GET", "/api/rooms/mine")).rooms.find((r) => r.id === id), launchId);
+  assert.deepEqual([listed.mentionCount, listed.unreadCount], [0, 0]);
+
+  // Lee replies in a thread from the message's actions.
+  const root = rootOf(lee);
+  await root.hover();
+  await root.locator("button.reply-thread").click();
+  await lee.locator("#thread-root li.message", { hasText: "please review" }).waitFor(WAIT);
+  await lee.fill("#thread-text", "on it, by noon");
+  await lee.press("#thread-text", "Enter");
+  await lee.locator("#thread-messages li.message", { hasText: "on it, by noon" }).waitFor(WAIT);
+  await lee.locator("#thread-messages li.pending").waitFor({ state: "detached", ...WAIT });
+  // Kim: the root says "1 reply" (message-updated); the reply is in her timeline, marked.
+  const replies = rootOf(kim).locator(".thread-link");
+  await replies.filter({ hasText: "1 reply" }).waitFor(WAIT);
+  await message(kim, "on it, by noon").locator(".in-thread", { hasText: "please review" }).waitFor(WAIT);
+  await replies.click();
+  await kim.locator("#thread-messages li.message", { hasText: "on it, by noon" }).waitFor(WAIT);
+  await kim.locator("#thread-count", { hasText: "1 reply" }).waitFor(WAIT);
+  // Kim answers in the thread, picking Lee with a click; Lee's open panel gets it live.
+  await kim.click("#thread-text");
+  await kim.keyboard.type("thanks @le");
+  await kim.locator("#thread-picker li", { hasText: "Lee" }).click();
+  await kim.keyboard.type("see you there");
+  await kim.keyboard.press("Enter");
+  await lee.locator("#thread-messages li.message", { hasText: "thanks @Lee see you there" }).locator(".mention.to-me").waitFor(WAIT);
+  await lee.locator("#thread-count", { hasText: "2 replies" }).waitFor(WAIT);
+  await rootOf(lee).locator(".thread-link", { hasText: "2 replies" }).waitFor(WAIT);
+  await kim.screenshot({ path: join(ARTIFACTS, "demo-kim-thread.png") });
+  await kim.click("#close-thread");
+  await kim.locator("#thread").waitFor({ state: "hidden", ...WAIT });
+
+  // Kim (the owner) pins the root; Lee sees it pinned, has no pin button, and finds it under Pins.
+  const kimsRoot = rootOf(kim);
+  await kimsRoot.hover();
+  await kimsRoot.locator("button.pin-toggle", { hasText: "pin" }).click();
+  await rootOf(lee).locator(".pinned-note", { hasText: "pinned by Kim" }).waitFor(WAIT);
+  await rootOf(lee).hover();
+  assert.equal(await rootOf(lee).locator("button.pin-toggle").count(), 0);
+  await lee.click("#pins-button");
+  await lee.locator("#pins-list li.pin", { hasText: "please review" }).waitFor(WAIT);
+  // A second pin goes on top of Lee's open list; Kim unpins the first from her own list.
+  await say(kim, "launch date: Friday");
+  const date = message(kim, "launch date: Friday");
+  await date.hover();
+  await date.locator("button.pin-toggle").click();
+  await lee.locator("#pins-list li.pin").first().filter({ hasText: "launch date: Friday" }).waitFor(WAIT);
+  await kim.click("#pins-button");
+  await kim.locator("#pins-list li.pin", { hasText: "please review" }).locator("button", { hasText: "unpin" }).click();
+  await lee.locator("#pins-list li.pin", { hasText: "please review" }).waitFor({ state: "detached", ...WAIT });
+  assert.deepEqual(await lee.locator("#pins-list li.pin .text").allTextContents(), ["launch date: Friday"]);
+  await rootOf(lee).locator(".pinned-note").waitFor({ state: "detached", ...WAIT });
+  await lee.screenshot({ path: join(ARTIFACTS, "demo-lee-pins.png") });
+
+  // Lee's level for Launch: a group room's default, then nothing; the server holds it.
+  assert.equal(await lee.inputValue("#notify-level"), "mentions");
+  await lee.selectOption("#notify-level", "none");
+  await launch.locator('[title="Notifications off"]').waitFor(WAIT);
+  const level = await lee.evaluate(async (id) => (await api("GET", "/api/rooms/mine")).rooms.find((r) => r.id === id).notifications, launchId);
+  assert.equal(level, "none");
+  await lee.selectOption("#notify-level", "mentions");
+  await launch.locator('[title="Notifications off"]').waitFor({ state: "detached", ...WAIT });
+
+  assert.deepEqual(kim.problems, []);
+  assert.deepEqual(lee.problems, []);
+});
+
+// Chromium subscribes through Google's push service, which a test machine cannot reach, so the
+// page's PushManager is given a stand-in subscription made as a browser makes one (a P-256 key
+// pair and a 16-byte auth secret) whose endpoint is a loopback push service here. Everything else
+// is real: the bell, the service worker, the server's VAPID-signed aes128gcm push, and the
+// notification the worker shows once the test hands it what arrived (decrypted as a browser would).
+function standInPushManager(endpointBase) {
+  let current = null;
+  const b64 = (bytes) => btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  PushManager.prototype.getSubscription = async () => current;
+  PushManager.prototype.subscribe = async (options) => {
+    const pair = await crypto.subtle.generateKey({ name: "ECDH", namedCurve: "P-256" }, true, ["deriveBits"]);
+    const point = new Uint8Array(await crypto.subtle.exportKey("raw", pair.publicKey));
+    const auth = crypto.getRandomValues(new Uint8Array(16));
+    const endpoint = `${endpointBase}/push/${b64(crypto.getRandomValues(new Uint8Array(9)))}`;
+    const keys = { p256dh: b64(point), auth: b64(auth) };
+    window.pushSecrets = { jwk: await crypto.subtle.exportKey("jwk", pair.privateKey), ...keys };
+    current = {
+      endpoint,
+      expirationTime: null,
+      options: { userVisibleOnly: options.userVisibleOnly, applicationServerKey: new Uint8Array(options.applicationServerKey).buffer },
+      toJSON: () => ({ endpoint, expirationTime: null, keys }),
+      unsubscribe: async () => ((current = null), true),
+    };
+    return current;
+  };
+}
+
+// RFC 8291 (Web Push message encryption) and RFC 8188 (aes128gcm), the receiving side.
+function decryptPush(body, { jwk, p256dh, auth }) {
+  const unb64 = (text) => Buffer.from(text, "base64url");
+  const salt = body.subarray(0, 16);
+  const idlen = body[20];
+  const senderKey = body.subarray(21, 21 + idlen);
+  const record = body.subarray(21 + idlen);
+  const ecdh = createECDH("prime256v1");
+  ecdh.setPrivateKey(unb64(jwk.d));
+  const shared = ecdh.computeSecret(senderKey);
+  const info = Buffer.concat([Buffer.from("WebPush: info\0"), unb64(p256dh), senderKey]);
+  const ikm = Buffer.from(hkdfSync("sha256", shared, unb64(auth), info, 32));
+  const cek = Buffer.from(hkdfSync("sha256", ikm, salt, Buffer.from("Content-Encoding: aes128gcm\0"), 16));
+  const nonce = Buffer.from(hkdfSync("sha256", ikm, salt, Buffer.from("Content-Encoding: nonce\0"), 12));
+  const decipher = createDecipheriv("aes-128-gcm", cek, nonce);
+  decipher.setAuthTag(record.subarray(record.length - 16));
+  const plain = Buffer.concat([decipher.update(record.subarray(0, record.length - 16)), decipher.final()]);
+  const end = plain.lastIndexOf(2); // the last record's delimiter, then zero padding
+  return JSON.parse(plain.subarray(0, end).toString());
+}
+
+test("the bell subscribes this browser to Web Push; a mention while away is pushed and shown by the service worker", { skip: !existsSync(CHROMIUM) && `no ${CHROMIUM}` }, async (t) => {
+  assert.ok(kim && lee, "runs after the mentions test, with its two pages");
+  const pushes = [];
+  let arrived = () => {};
+  const service = createServer((req, res) => {
+    const chunks = [];
+    req.on("data", (c) => chunks.push(c));
+    req.on("end", () => {
+      pushes.push({ url: req.url, headers: req.headers, body: Buffer.concat(chunks) });
+      res.writeHead(201, { Location: `${req.url}/m/${pushes.length}` }).end();
+      arrived();
+    });
+  });
+  await new Promise((resolve) => service.listen(0, "127.0.0.1", resolve));
+  t.after(() => new Promise((resolve) => service.close(resolve)));
+  // The first push, within a bound (its timer cleared, or it would hold the process open).
+  const firstPush = () =>
+    new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error("no push in 30 s")), 30000);
+      arrived = () => (clearTimeout(timer), resolve());
+      if (pushes.length) arrived();
+    });
+
+  const context = kim.context();
+  await context.grantPermissions(["notifications"], { origin: server.base });
+  await context.addInitScript(standInPushManager, `http://127.0.0.1:${service.address().port}`);
+  await kim.reload();
+  await kim.locator("#connection:empty").waitFor({ state: "attached", ...WAIT });
+  const bell = kim.locator("#bell");
+  await bell.waitFor(WAIT);
+  assert.equal(await bell.getAttribute("aria-pressed"), "false");
+
+  const subscribed = kim.waitForResponse((r) => r.url().endsWith("/api/push/subscriptions") && r.request().method() === "POST", WAIT);
+  await bell.click();
+  assert.equal((await subscribed).status(), 201);
+  await kim.locator('#bell[aria-pressed="true"]').waitFor(WAIT);
+  const secrets = await kim.evaluate(() => window.pushSecrets);
+  const scope = await kim.evaluate(async () => (await navigator.serviceWorker.getRegistration("/static/sw.js"))?.scope);
+  assert.equal(scope, `${server.base}/static/`);
+
+  // Kim goes away (no socket); once Lee sees her offline, he mentions her in Launch.
+  await kim.evaluate(() => state.socket.disconnect());
+  await lee.locator("#room-info .member", { hasText: "Kim" }).locator(".dot.offline").waitFor(WAIT);
+  await lee.click("#text");
+  await lee.keyboard.type("@ki");
+  await lee.keyboard.press("Enter");
+  await lee.keyboard.type("the deck is in the drive");
+  await lee.keyboard.press("Enter");
+  await message(lee, "the deck is in the drive").locator(".mention", { hasText: "@Kim" }).waitFor(WAIT);
+  await firstPush();
+
+  const [push] = pushes;
+  assert.equal(push.headers["content-encoding"], "aes128gcm");
+  assert.match(push.headers.authorization, /^vapid t=[\w-]+\.[\w-]+\.[\w-]+, ?k=[\w-]+$/);
+  const payload = decryptPush(push.body, secrets);
+  const sent = await lee.evaluate(() => state.messages.get(state.current).at(-1));
+  assert.deepEqual(
+    [payload.type, payload.roomId, payload.messageId, payload.seq],
+    ["message", launchId, sent.id, sent.seq],
+  );
+  assert.match(payload.body, /the deck is in the drive/);
+
+  // What arrived, handed to Kim's service worker as the push service would: it shows it.
+  const cdp = await context.newCDPSession(kim);
+  const registrations = new Promise((resolve) => cdp.on("ServiceWorker.workerRegistrationUpdated", (e) => e.registrations.length && resolve(e.registrations)));
+  await cdp.send("ServiceWorker.enable");
+  const [registration] = (await registrations).filter((r) => r.scopeURL === `${server.base}/static/`);
+  await cdp.send("ServiceWorker.deliverPushMessage", { origin: server.base, registrationId: registration.registrationId, data: JSON.stringify(payload) });
+  const shown = await kim.waitForFunction(async () => {
+    const registration = await navigator.serviceWorker.getRegistration("/static/sw.js");
+    const [n] = await registration.getNotifications();
+    return n && { title: n.title, body: n.body, tag: n.tag, data: n.data };
+  }, null, WAIT);
+  const notification = await shown.jsonValue();
+  assert.equal(notification.title, payload.title);
+  assert.equal(notification.body, payload.body);
+  assert.deepEqual(notification.data, { roomId: launchId, messageId: sent.id, seq: sent.seq });
+  await cdp.detach();
+
+  // Back, and the bell again: the server forgets this browser.
+  await kim.evaluate(() => state.socket.connect());
+  await kim.locator("#connection:empty").waitFor({ state: "attached", ...WAIT });
+  const unsubscribed = kim.waitForResponse((r) => r.url().endsWith("/api/push/subscriptions") && r.request().method() === "DELETE", WAIT);
+  await bell.click();
+  assert.equal((await unsubscribed).status(), 204);
+  await kim.locator('#bell[aria-pressed="false"]').waitFor(WAIT);
+  assert.equal(await kim.evaluate(async () => (await navigator.serviceWorker.getRegistration("/static/sw.js")).pushManager.getSubscription()), null);
+  assert.deepEqual(kim.problems, []);
+  assert.deepEqual(lee.problems, []);
 });
