@@ -139,13 +139,17 @@ async function enter() {
   await loadRooms();
   connect();
   initBell();
-  // A notification's click opens the app at its room (sw.js): /#room=<id>.
-  const wanted = new URLSearchParams(location.hash.slice(1)).get("room");
-  if (wanted) {
-    history.replaceState(null, "", location.pathname);
-    if (state.rooms.has(wanted)) openRoom(wanted);
-  }
+  openFromHash();
 }
+
+// A notification's click opens the app at its room (sw.js): /#room=<id>, on load or in an open page.
+function openFromHash() {
+  const wanted = new URLSearchParams(location.hash.slice(1)).get("room");
+  if (!wanted || !state.me) return;
+  history.replaceState(null, "", location.pathname);
+  if (state.rooms.has(wanted)) openRoom(wanted);
+}
+window.addEventListener("hashchange", openFromHash);
 
 // -- the socket -----------------------------------------------------------------------------------
 

@@ -530,6 +530,18 @@ test("the bell subscribes this browser to Web Push; a mention while away is push
   assert.equal((await unsubscribed).status(), 204);
   await kim.locator('#bell[aria-pressed="false"]').waitFor(WAIT);
   assert.equal(await kim.evaluate(async () => (await navigator.serviceWorker.getRegistration("/static/sw.js")).pushManager.getSubscription()), null);
+
+  // A click on a notification opens /#room=<id> in a new window when no app window is open
+  // (sw.js): a page loaded there opens that room; so does an open page whose hash changes to it.
+  for (const load of [true, false]) {
+    await lee.locator("#rooms li", { hasText: "Lee's notes" }).click();
+    await lee.locator("#room-name", { hasText: "Lee's notes" }).waitFor(WAIT);
+    if (load) await lee.goto("about:blank");
+    await lee.goto(`${server.base}/#room=${launchId}`); // else a fragment change: the same document
+    await lee.locator("#room-name", { hasText: "Launch" }).waitFor(WAIT);
+    await message(lee, "the deck is in the drive").waitFor(WAIT);
+    assert.equal(new URL(lee.url()).hash, "");
+  }
   assert.deepEqual(kim.problems, []);
   assert.deepEqual(lee.problems, []);
 });
