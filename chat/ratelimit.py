@@ -1,4 +1,5 @@
-"""Rate limits through the `limits` package: memory storage on one node, Redis across nodes."""
+"""Rate limits: moving windows in memory on one node (chat/kit/windows.py), in Redis through the
+`limits` package across nodes."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from limits.storage import storage_from_string
 
 from chat.errors import RateLimited
 from chat.kit.outage import OutageLog
+from chat.kit.windows import MovingWindows
 from chat.metrics import RATE_LIMITED
 
 log = logging.getLogger("chat.ratelimit")
@@ -26,14 +28,14 @@ class RateLimiter:
 
     def __init__(self, rules: dict[str, str], redis_url: str = "") -> None:
         self._rules: dict[str, RateLimitItem] = {name: parse(text) for name, text in rules.items()}
+        self._memory: MovingWindows | None = None
+        self._limiter: MovingWindowRateLimiter | None = None
         if redis_url:
             uri = "async+" + redis_url if not redis_url.startswith("async+") else redis_url
-            self._storage = storage_from_string(
-                uri, implementation="redispy", key_prefix="chat:limits"
-            )
+            storage = storage_from_string(uri, implementation="redispy", key_prefix="chat:limits")
+            self._limiter = MovingWindowRateLimiter(storage)
         else:
-            self._storage = storage_from_string("async+memory://")
-        self._limiter = MovingWindowRateLimiter(self._storage)
+            self._memory = MovingWindows()
         self._outage = OutageLog(
             log,
             "rate-limit storage unreachable; letting requests through",
@@ -49,6 +51,12 @@ class RateLimiter:
         await self._hit(RateLimitItemPerSecond(1, seconds), rule, keys)
 
     async def _hit(self, item: RateLimitItem, rule: str, keys: tuple[str, ...]) -> None:
+        if self._memory is not None:
+            wait = self._memory.hit(_key(item, rule, keys), item.amount, item.get_expiry())
+            if wait is not None:
+                _refuse(rule, wait)
+            return
+        assert self._limiter is not None
         try:
             if await self._limiter.hit(item, rule, *keys):
                 self._outage.up()
@@ -64,6 +72,12 @@ class RateLimiter:
         """Raise RateLimited if `keys` are over `rule` already, without counting a hit (for
         limits that only failures count, such as failed logins per account)."""
         item = self._rules[rule]
+        if self._memory is not None:
+            wait = self._memory.test(_key(item, rule, keys), item.amount, item.get_expiry())
+            if wait is not None:
+                _refuse(rule, wait)
+            return
+        assert self._limiter is not None
         try:
             if await self._limiter.test(item, rule, *keys):
                 return
@@ -73,3 +87,13 @@ class RateLimiter:
             return
         RATE_LIMITED.labels(rule).inc()
         raise RateLimited(math.ceil(stats.reset_time - time.time()))
+
+
+def _key(item: RateLimitItem, rule: str, keys: tuple[str, ...]) -> str:
+    # The item is part of the key: one rule may be counted with several limits (slow mode).
+    return "/".join((rule, str(item.amount), str(item.get_expiry()), *keys))
+
+
+def _refuse(rule: str, wait: float) -> None:
+    RATE_LIMITED.labels(rule).inc()
+    raise RateLimited(max(1, math.ceil(wait)))
