@@ -11,6 +11,8 @@ recording publisher, a real Store and a LocalLedger:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from chat.media.cloudinary_storage import CloudinaryStorage
 from chat.media.storage import LocalStorage, Storage
 from chat.ratelimit import RateLimiter
@@ -50,6 +52,33 @@ from chat.store import Store
 from config.settings import Settings
 
 
+@dataclass(frozen=True)
+class _Infra:
+    settings: Settings
+    store: Store
+    ledger: Ledger
+    limiter: RateLimiter
+    storage: Storage
+    publisher: Publisher
+
+
+@dataclass(frozen=True)
+class _Base:
+    """What most services are built on: permissions, people, rooms, files."""
+
+    access: Access
+    presence: PresenceService
+    hasher: PasswordHasher
+    tokens: TokenCodec
+    admins: ServerAdmins
+    users: UserService
+    rules: RoomRulesCache  # mutes, slow mode, blocks: services/room_rules.py
+    typing: TypingService
+    files: AttachmentFiles
+    urls: FileUrls
+    rooms: RoomService
+
+
 def build_services(
     settings: Settings,
     *,
@@ -60,64 +89,83 @@ def build_services(
     publisher: Publisher,
 ) -> Services:
     """The services over this infrastructure; nothing starts until `Services.start()`."""
+    infra = _Infra(settings, store, ledger, limiter, storage, publisher)
+    b = _base(infra)
+    mentions = MentionService(store, b.access, b.urls)
+    threads = ThreadService(store, b.access, b.urls)
+    notifications = build_notifications(settings, store, ledger, b.urls)
+    messages = MessageService(
+        store, b.access, publisher, limiter, b.typing, b.files, b.urls, mentions, threads,
+        rules=SendRules(b.rules, b.access, limiter, b.admins), notifier=notifications,
+    )  # fmt: skip
+    reports = ReportService(store, b.access, b.users, b.urls)
+    history = HistoryService(store, b.access, b.urls)
+    media, orphans = _media(infra, b, messages)
+    parts = Parts(
+        store, b.hasher, limiter, publisher, b.users, b.rooms, threads, b.files, orphans, b.urls
+    )
+    return Services(
+        accounts=AccountService(store, b.hasher, b.tokens, publisher, limiter),
+        users=b.users,
+        presence=b.presence,
+        rooms=b.rooms,
+        messages=messages,
+        receipts=ReceiptService(store, b.access, publisher),
+        history=history,
+        catch_up=CatchUpService(store, b.access, history, b.rooms),
+        typing=b.typing,
+        media=media,
+        health=HealthService(store),
+        throttle=RequestThrottle(limiter, b.tokens),
+        blocks=BlockService(store, b.users, b.rules),
+        moderation=ModerationService(store, b.access, b.rooms.membership, b.users, b.rules),
+        reports=reports,
+        admin=AdminService(store, b.admins, publisher, reports, messages),
+        mentions=mentions,
+        threads=threads,
+        pins=PinService(store, b.access, publisher, b.urls),
+        notifications=notifications,
+        # Email through SMTP_URL, else the log.
+        lifecycle=build_lifecycle(settings, build_mailer(settings), parts),
+    )
+
+
+def _base(infra: _Infra) -> _Base:
+    settings, store, publisher = infra.settings, infra.store, infra.publisher
     access = Access(store)
     presence = PresenceService(
-        store, publisher, settings.presence_grace_seconds, ledger, access,
+        store, publisher, settings.presence_grace_seconds, infra.ledger, access,
         room_limit=settings.presence_room_limit,
         reap_every=settings.presence_ttl_seconds / 2,
     )  # fmt: skip
-    hasher = PasswordHasher(settings.bcrypt_rounds)
-    tokens = TokenCodec(settings.jwt_secret, settings.jwt_expires_in)
-    accounts = AccountService(store, hasher, tokens, publisher, limiter)
     admins = ServerAdmins(settings.admin_emails)
     users = UserService(store, presence, admins)
-    rules = RoomRulesCache(store)  # mutes, slow mode, blocks: services/room_rules.py
-    typing = TypingService(access, publisher, settings.typing_timeout, limiter)
-    files = AttachmentFiles(store, storage)
-    urls = FileUrls(settings.jwt_secret)
-    rooms = RoomService(store, access, publisher, users, files)
-    mentions = MentionService(store, access, urls)
-    threads = ThreadService(store, access, urls)
-    notifications = build_notifications(settings, store, ledger, urls)
-    messages = MessageService(
-        store, access, publisher, limiter, typing, files, urls, mentions, threads,
-        rules=SendRules(rules, access, limiter, admins), notifier=notifications,
-    )  # fmt: skip
-    reports = ReportService(store, access, users, urls)
-    history = HistoryService(store, access, urls)
+    files = AttachmentFiles(store, infra.storage)
+    return _Base(
+        access=access,
+        presence=presence,
+        hasher=PasswordHasher(settings.bcrypt_rounds),
+        tokens=TokenCodec(settings.jwt_secret, settings.jwt_expires_in),
+        admins=admins,
+        users=users,
+        rules=RoomRulesCache(store),
+        typing=TypingService(access, publisher, settings.typing_timeout, infra.limiter),
+        files=files,
+        urls=FileUrls(settings.jwt_secret),
+        rooms=RoomService(store, access, publisher, users, files),
+    )
+
+
+def _media(infra: _Infra, b: _Base, messages: MessageService) -> tuple[MediaService, OrphanUploads]:
+    settings = infra.settings
     limits = Limits(
         image_bytes=int(settings.max_image_mb * MB), file_bytes=int(settings.max_file_mb * MB)
     )
-    orphans = OrphanUploads(store, files, storage.name, settings.upload_orphan_hours)
-    media = MediaService(store, storage, files, access, messages, users, limits, urls, orphans)
-    lifecycle = build_lifecycle(
-        settings,
-        build_mailer(settings),  # SMTP_URL, else the log
-        Parts(store, hasher, limiter, publisher, users, rooms, threads, files, orphans, urls),
+    orphans = OrphanUploads(infra.store, b.files, infra.storage.name, settings.upload_orphan_hours)
+    media = MediaService(
+        infra.store, infra.storage, b.files, b.access, messages, b.users, limits, b.urls, orphans
     )
-    return Services(
-        accounts=accounts,
-        users=users,
-        presence=presence,
-        rooms=rooms,
-        messages=messages,
-        receipts=ReceiptService(store, access, publisher),
-        history=history,
-        catch_up=CatchUpService(store, access, history, rooms),
-        typing=typing,
-        media=media,
-        health=HealthService(store),
-        throttle=RequestThrottle(limiter, tokens),
-        blocks=BlockService(store, users, rules),
-        moderation=ModerationService(store, access, rooms.membership, users, rules),
-        reports=reports,
-        admin=AdminService(store, admins, publisher, reports, messages),
-        mentions=mentions,
-        threads=threads,
-        pins=PinService(store, access, publisher, urls),
-        notifications=notifications,
-        lifecycle=lifecycle,
-    )
+    return media, orphans
 
 
 def build_limiter(settings: Settings) -> RateLimiter:
