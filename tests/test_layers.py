@@ -1,7 +1,7 @@
 """DESIGN.md's layer rule, checked on the source: transport -> services -> store, never upward.
 
-The transports (chat.api, chat.realtime) reach the database and the file storage only through
-services; chat.kit (small tools) and chat.domain (the values) stand on nothing of chat's."""
+The transports (chat.api, chat.realtime) reach the database, the file storage and outgoing HTTP
+(chat.outbound) only through services; chat.kit (small tools) and chat.domain (the values) stand on nothing of chat's."""
 
 from __future__ import annotations
 
@@ -24,8 +24,26 @@ FORBIDDEN = {
         "pymongo",
         "bson",
     ),
-    "chat.api": ("chat.realtime", "chat.app", "chat.store", "chat.media", "pymongo", "bson"),
-    "chat.realtime": ("chat.api", "chat.app", "chat.store", "chat.media", "pymongo", "bson"),
+    "chat.api": (
+        "chat.realtime",
+        "chat.app",
+        "chat.store",
+        "chat.media",
+        "chat.outbound",
+        "pymongo",
+        "bson",
+    ),
+    "chat.realtime": (
+        "chat.api",
+        "chat.app",
+        "chat.store",
+        "chat.media",
+        "chat.outbound",
+        "pymongo",
+        "bson",
+    ),
+    # HTTP calls the server makes (push services): a client beside the store, under services.
+    "chat.outbound": ("chat.services", "chat.api", "chat.realtime", "chat.app", "chat.store"),
     "chat.errors": ("chat", "aiohttp", "socketio", "pymongo"),
     "chat.media": (
         "chat.services",
