@@ -17,9 +17,9 @@ def accounts(v: Values) -> dict[str, Any]:
         raise SettingsError(f"PUBLIC_URL must be an http(s) URL, not {public_url!r}")
     smtp_url = v.get("SMTP_URL")
     if smtp_url and urlsplit(smtp_url).scheme not in ("smtp", "smtps"):
-        raise SettingsError(
-            f"SMTP_URL must be smtp://user:pass@host:port or smtps://..., not {smtp_url!r}"
-        )
+        scheme = urlsplit(smtp_url).scheme
+        # Only the scheme is echoed: the URL may carry a password.
+        raise SettingsError(f"SMTP_URL must start smtp:// or smtps://, not {scheme}://")
     return {
         "admin_emails": admins,
         "public_url": public_url,

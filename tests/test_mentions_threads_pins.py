@@ -186,7 +186,7 @@ async def test_replies_to_replies_and_foreign_roots_are_refused(chat):
 
 
 async def test_a_private_rooms_thread_is_not_found_for_outsiders(chat):
-    (ann, _, _), room, (a, _, _) = await _trio(chat, "private")
+    (ann, bob, _), room, (a, _, _) = await _trio(chat, "private")
     root = await _send(a, room["id"], "inside")
     outsider = await chat.user("Out")
     status, body = await chat.api("GET", f"/api/messages/{root['id']}/thread", outsider)
@@ -196,6 +196,19 @@ async def test_a_private_rooms_thread_is_not_found_for_outsiders(chat):
         "send-message", {"roomId": room["id"], "text": "in?", "threadId": root["id"]}
     )
     assert ack["ok"] is False and ack["error"]["code"] == "NOT_FOUND"
+    # Nothing an outsider names tells them what the room holds or who is in it: a member and a
+    # stranger, a message of the room and none, all answer the same NOT_FOUND.
+    stranger = await chat.user("Stranger")
+    for extra in (
+        {"mentions": [bob.id]}, {"mentions": [stranger.id]},
+        {"replyTo": root["id"]}, {"replyTo": "0" * 24}, {"threadId": "0" * 24},
+    ):  # fmt: skip
+        ack = await peer.call("send-message", {"roomId": room["id"], "text": "x", **extra})
+        assert ack["error"] == {"code": "NOT_FOUND", "message": "Room not found"}, extra
+        status, body = await chat.api(
+            "POST", f"/api/rooms/{room['id']}/messages", outsider, json={"text": "x", **extra}
+        )
+        assert status == 404 and body["error"]["code"] == "NOT_FOUND", extra
 
 
 # -- pins -------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from chat.errors import NotFound
 from chat.metrics import MESSAGES_STORED, SEND_BATCHES
 from chat.services.events import Audience, Notifier, Publisher
 from chat.services.file_urls import FileUrls
+from chat.services.message_links import MessageLinks
 from chat.services.presenters.messages import message_view
 from chat.services.presenters.shapes import MessageWire
 from chat.services.resends import pull_back_pointers, read_pointers, settle_duplicates
@@ -34,9 +35,6 @@ RECENT_CLIENT_IDS = 20_000
 
 # Raises the refusal for a send by a non-member (it fetches the room to word it).
 Refusal = Callable[[str, str], Awaitable[Any]]
-# Writes what stored messages change elsewhere (mentions, thread roots) before they are announced;
-# returns the views of messages changed by it, announced as `message-updated` after them.
-AfterStore = Callable[[list[Message]], Awaitable[list[MessageWire]]]
 # What a send is answered with: the stored message, and its view if this send stored it (None:
 # the same clientId was stored before, and nothing was announced).
 Outcome = tuple[Message, MessageWire | None]
@@ -69,10 +67,10 @@ class GroupCommit:
         refuse: Refusal,
         urls: FileUrls,
         notifier: Notifier,
-        after_store: AfterStore,
+        links: MessageLinks,
     ):
         self.store = store
-        self.after_store = after_store
+        self.links = links
         self.notifier = notifier
         self.urls = urls
         self.publisher = publisher
@@ -179,7 +177,8 @@ class GroupCommit:
         if refused:
             await pull_back_pointers(self.store, pointers, stored, [placed[i] for i in refused])
         MESSAGES_STORED.inc(len(stored))
-        changed = await self.after_store([p.message for p in stored])
+        messages = [p.message for p in stored]
+        await self.links.stored(messages)
         for pending in stored:  # in seq order per room: the order the room will see
             self._remember(pending)
             msg = pending.message
@@ -189,7 +188,7 @@ class GroupCommit:
             )
             pending.result.set_result((msg, view))
             self.notifier.message_stored(msg, pending.sender)  # only queues: never waits
-        for view in changed:
+        for view in await self.links.announced(messages):
             await self.publisher.publish("message-updated", view, Audience.room(view["roomId"]))
 
     async def _members_only(self, batch: list[Pending]) -> list[Pending]:

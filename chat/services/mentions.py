@@ -57,23 +57,21 @@ class MentionService:
         found: list[Message] = []
         readable: dict[str, bool] = {}
         more = True
+        cursor = await self.store.messages.get(before) if before is not None else None
+        if before is not None and cursor is None:
+            raise ValidationFailed("before must be the id of a message")
         for _ in range(MAX_ROUNDS):
-            page, more = await self.store.message_refs.mentioning(user_id, before, limit)
+            page, more = await self.store.message_refs.mentioning(user_id, cursor, limit)
             for msg in page:
                 if await self._can_read(user_id, msg.room_id, readable):
                     found.append(msg)
             if not page or len(found) >= limit or not more:
                 break
-            before = page[-1].id
+            cursor = page[-1]
         more = more or len(found) > limit
         return {"messages": await present(self.store, self.urls, found[:limit]), "hasMore": more}
 
     async def _can_read(self, user_id: str, room_id: str, seen: dict[str, bool]) -> bool:
         if room_id not in seen:
-            member = await self.access.membership(room_id, user_id, cached=True)
-            if member is not None:
-                seen[room_id] = True
-            else:
-                room = await self.store.rooms.get(room_id)
-                seen[room_id] = room is not None and room.type == "public"
+            seen[room_id] = await self.access.can_read(user_id, room_id)
         return seen[room_id]

@@ -17,6 +17,7 @@ from chat.services.events import Audience, NoNotifier, Notifier, Publisher
 from chat.services.file_urls import FileUrls
 from chat.services.group_commit import GroupCommit
 from chat.services.mentions import MentionService
+from chat.services.message_links import MessageLinks
 from chat.services.message_views import present_one
 from chat.services.presenters.messages import last_message_summary, reactions_view
 from chat.services.presenters.shapes import MessageWire, ReactionWire
@@ -56,8 +57,9 @@ class MessageService:
         self.typing = typing
         self.files = files
         self.commits = GroupCommit(
-            store, publisher, access.writer, urls, notifier or NoNotifier(), self._after_store
-        )
+            store, publisher, access.writer, urls, notifier or NoNotifier(),
+            MessageLinks(mentions, threads),
+        )  # fmt: skip
         self._senders: TtlCache[str, User | None] = TtlCache(SENDER_CACHE_SECONDS)
 
     # -- sending --------------------------------------------------------------------------------
@@ -91,6 +93,10 @@ class MessageService:
         resent = await self._within_limits(user_id, room_id, client_id)
         if resent is not None:
             return await present_one(self.store, self.urls, resent), False
+        if (reply_to or thread_id or mentions) and not member_known:
+            # Membership first: checks of the message ids and user ids named must not tell an
+            # outsider what a room holds or who is in it.
+            await self.access.writer(user_id, room_id)
         if reply_to is not None:
             target = await self.store.messages.get(reply_to)
             if target is None or target.room_id != room_id:
@@ -109,14 +115,6 @@ class MessageService:
             return await present_one(self.store, self.urls, stored), False
         await self.typing.stop(user_id, room_id, quiet_if_idle=True)
         return view, True
-
-    async def _after_store(self, stored: list[Message]) -> list[MessageWire]:
-        """What stored messages change elsewhere: mentioned memberships, thread roots."""
-        if any(m.mentions for m in stored):
-            await self.mentions.stored(stored)
-        if any(m.thread_id for m in stored):
-            return await self.threads.replies_stored(stored)
-        return []
 
     async def _within_limits(
         self, user_id: str, room_id: str, client_id: str | None

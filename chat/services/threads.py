@@ -2,11 +2,13 @@
 
 A reply is an ordinary message of the room (a seq, a `new-message`) whose `threadId` is a root
 message of the same room. The root's `thread` (reply count, last reply, participants) is updated
-as the group commit stores the replies (before they are acked), takes a ver, and is announced as
-`message-updated` after them.
+by the group commit that stores the replies, right after it acks and announces them
+(services/message_links.py), takes a ver, and is announced as `message-updated` after them.
 """
 
 from __future__ import annotations
+
+import logging
 
 from chat.domain import Message
 from chat.errors import NotFound, ValidationFailed
@@ -17,6 +19,12 @@ from chat.services.message_views import present, present_one
 from chat.services.presenters.shapes import MessageWire, ThreadPage
 from chat.store import Store
 from chat.store.base import is_id
+
+log = logging.getLogger("chat.messages")
+
+# A root names its first repliers, up to this many: it travels with every view of the root, so it
+# must not grow with a busy thread (two nodes adding at once may pass it by a few).
+MAX_PARTICIPANTS = 20
 
 
 class ThreadService:
@@ -42,15 +50,29 @@ class ThreadService:
             if reply.thread_id is not None:
                 by_root.setdefault(reply.thread_id, []).append(reply)
         for root_id, sent in by_root.items():
-            senders = list(dict.fromkeys(m.sender_id for m in sent))
-            at = max(m.created_at for m in sent)
-            await self.store.message_refs.add_replies(root_id, len(sent), at, senders)
-            root = await self.store.messages.get(root_id)
-            if root is None:
+            try:  # one root's trouble (the database, a deleted room) leaves the others
+                root = await self._count_in(root_id, sent)
+            except Exception:
+                log.exception("thread %s: %d replies not counted in its root", root_id, len(sent))
                 continue
-            await stamp(self.store, root)
-            roots.append(await present_one(self.store, self.urls, root))
+            if root is not None:
+                roots.append(root)
         return roots
+
+    async def _count_in(self, root_id: str, sent: list[Message]) -> MessageWire | None:
+        before = await self.store.messages.get(root_id)
+        if before is None:
+            return None
+        known = set(before.thread.participant_ids) if before.thread else set()
+        room_left = max(0, MAX_PARTICIPANTS - len(known))
+        senders = [s for s in dict.fromkeys(m.sender_id for m in sent) if s not in known]
+        at = max(m.created_at for m in sent)
+        await self.store.message_refs.add_replies(root_id, len(sent), at, senders[:room_left])
+        root = await self.store.messages.get(root_id)
+        if root is None:
+            return None
+        await stamp(self.store, root)
+        return await present_one(self.store, self.urls, root)
 
     async def reply_deleted(self, root_id: str) -> MessageWire | None:
         """Count a deleted reply out of its root's summary; the root's view to announce."""

@@ -31,10 +31,11 @@ class MessageRefRepo:
             [("threadId", ASCENDING), ("seq", ASCENDING)],
             partialFilterExpression={"threadId": {"$type": "string"}},
         )
-        # (mentions, _id) would serve the newest-first page directly, but the embedded server
-        # refuses `_id` in a compound index; one user's mentions are few enough to sort.
+        # Newest first by createdAt (`_id`, which would be the natural order, cannot be in a
+        # compound index on the embedded server); ties are broken by `_id` in the query.
         await self.c.create_index(
-            [("mentions", ASCENDING)], partialFilterExpression={"mentions": {"$exists": True}}
+            [("mentions", ASCENDING), ("createdAt", DESCENDING)],
+            partialFilterExpression={"mentions": {"$exists": True}},
         )
         await self.c.create_index(
             [("roomId", ASCENDING), ("pinned.at", DESCENDING)],
@@ -44,7 +45,8 @@ class MessageRefRepo:
     # -- threads --------------------------------------------------------------------------------
 
     async def add_replies(self, root_id: str, count: int, at: int, senders: list[str]) -> None:
-        """Count `count` new replies into the root's summary, the latest at `at`."""
+        """Count `count` new replies into the root's summary, the latest at `at`, and add
+        `senders` to its participants (the caller keeps that list bounded)."""
         await self.c.bulk_write(
             [
                 # $addToSet on a missing array does nothing on the embedded server (MongoDB
@@ -104,13 +106,18 @@ class MessageRefRepo:
     # -- mentions -------------------------------------------------------------------------------
 
     async def mentioning(
-        self, user_id: str, before: str | None, limit: int
+        self, user_id: str, before: Message | None, limit: int
     ) -> tuple[list[Message], bool]:
-        """Live messages that mention the user, newest first (ids grow with time), before the
-        message id `before`, and whether more follow."""
+        """Live messages that mention the user, newest first, older than the message `before`,
+        and whether more follow."""
         # `$in`, not equality: the embedded server's indexed find misses `{"mentions": id}`.
         query: Doc = {"mentions": {"$in": [user_id]}, "deletedAt": None}
         if before is not None:
-            query["_id"] = {"$lt": before}
-        docs = await self.c.find(query).sort("_id", DESCENDING).limit(limit + 1).to_list()
+            at = before.created_at
+            query["$or"] = [
+                {"createdAt": {"$lt": at}},
+                {"createdAt": at, "_id": {"$lt": before.id}},
+            ]
+        cursor = self.c.find(query).sort([("createdAt", DESCENDING), ("_id", DESCENDING)])
+        docs = await cursor.limit(limit + 1).to_list()
         return [message_of(d) for d in docs[:limit]], len(docs) > limit
