@@ -59,12 +59,13 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, target: str = "python", **env: str):
+    def __init__(self, target: str = "python", *, root: Path = ROOT, **env: str):
         if target not in TARGETS:
             raise ValueError(f"unknown target {target!r}")
         if target == "node" and not (NODE_REF / "node_modules" / "socket.io").is_dir():
             raise RuntimeError("Node reference not installed: npm ci --prefix bench/node_ref")
         self.target = target
+        self.root = root  # another checkout of the project: "before" figures in the same run
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.data_dir = tempfile.mkdtemp(prefix="chat-bench-")
@@ -80,12 +81,12 @@ class Server:
 
     def _spawn(self) -> None:
         if self.target == "python":
-            command = [sys.executable, str(ROOT / "run.py")]
+            command = [sys.executable, str(self.root / "run.py")]
         else:
             command = ["node", str(NODE_REF / "server.mjs")]
         # Its own session: the bench's Ctrl-C does not reach it; we stop it, as a group if need be.
         self.process = subprocess.Popen(
-            command, env=self.env, cwd=ROOT, stdout=subprocess.DEVNULL, start_new_session=True
+            command, env=self.env, cwd=self.root, stdout=subprocess.DEVNULL, start_new_session=True
         )
         self.starts += 1
 
@@ -167,8 +168,10 @@ class Server:
 
 
 @contextlib.asynccontextmanager
-async def bench_server(target: str = "python", **env: str) -> AsyncIterator[Server]:
-    server = Server(target, **env)
+async def bench_server(
+    target: str = "python", *, root: Path = ROOT, **env: str
+) -> AsyncIterator[Server]:
+    server = Server(target, root=root, **env)
     try:
         await server.start()
         yield server
