@@ -295,3 +295,15 @@ async def test_notification_levels_per_membership(chat):
     )
     assert status == 404
     await b.round_trip()  # Bob's sockets still live after all of it
+
+
+async def test_a_blocked_users_mentions_do_not_count(chat):
+    (ann, bob, _), room, (a, b, _) = await _trio(chat)
+    status, _ = await chat.api("POST", f"/api/users/{ann.id}/block", bob)
+    assert status == 204
+    await _send(a, room["id"], "@Bob", mentions=[bob.id])
+    assert (await _mine(chat, bob, room["id"]))["mentionCount"] == 0
+    status, _ = await chat.api("DELETE", f"/api/users/{ann.id}/block", bob)
+    assert status == 204
+    await _send(a, room["id"], "@Bob again", mentions=[bob.id])
+    assert (await _mine(chat, bob, room["id"]))["mentionCount"] == 1

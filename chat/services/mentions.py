@@ -43,12 +43,15 @@ class MentionService:
         return mentions
 
     async def stored(self, messages: list[Message]) -> None:
-        """Record the stored messages' mentions on the mentioned memberships (their senders'
-        own mentions of themselves are left out: sending marks the room read anyway)."""
+        """Record the stored messages' mentions on the mentioned memberships. Left out: a
+        sender's mention of themselves (sending marks the room read anyway), and a mention of
+        someone who blocks the sender (a blocked user's mentions tell you nothing)."""
+        pairs = {(u, m.sender_id) for m in messages for u in m.mentions if u != m.sender_id}
+        blocked = await self.store.blocks.among(pairs) if pairs else set()
         seqs: dict[str, list[tuple[str, int]]] = {}
         for msg in messages:
             for user_id in msg.mentions:
-                if user_id != msg.sender_id:
+                if user_id != msg.sender_id and (user_id, msg.sender_id) not in blocked:
                     seqs.setdefault(msg.room_id, []).append((user_id, msg.seq))
         await self.store.members.note_mentions(seqs)
 
