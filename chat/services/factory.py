@@ -141,6 +141,7 @@ def _base(infra: _Infra) -> _Base:
     admins = ServerAdmins(settings.admin_emails)
     users = UserService(store, presence, admins)
     files = AttachmentFiles(store, infra.storage)
+    rules = RoomRulesCache(store)
     return _Base(
         access=access,
         presence=presence,
@@ -148,8 +149,8 @@ def _base(infra: _Infra) -> _Base:
         tokens=TokenCodec(settings.jwt_secret, settings.jwt_expires_in),
         admins=admins,
         users=users,
-        rules=RoomRulesCache(store),
-        typing=TypingService(access, publisher, settings.typing_timeout, infra.limiter),
+        rules=rules,
+        typing=TypingService(access, publisher, settings.typing_timeout, infra.limiter, rules),
         files=files,
         urls=FileUrls(settings.jwt_secret),
         rooms=RoomService(store, access, publisher, users, files),

@@ -9,6 +9,7 @@ from chat.kit.tasks import TaskSet
 from chat.ratelimit import RateLimiter
 from chat.services.access import Access
 from chat.services.events import Audience, Publisher
+from chat.services.room_rules import RoomRulesCache
 
 log = logging.getLogger("chat.typing")
 
@@ -20,8 +21,10 @@ class TypingService:
         publisher: Publisher,
         timeout: float,
         limiter: RateLimiter | None = None,
+        rules: RoomRulesCache | None = None,
     ) -> None:
         self.access = access
+        self.rules = rules
         self.publisher = publisher
         self.timeout = timeout
         self.limiter = limiter
@@ -33,6 +36,8 @@ class TypingService:
     async def start(self, user_id: str, name: str, room_id: str) -> None:
         await self.access.member_of(user_id, room_id)
         key = (room_id, user_id)
+        if key not in self._typing:
+            await self._may_write(user_id, room_id)
         if key not in self._typing and self.limiter is not None:
             # A start after a stop is an announcement to the whole room: at most one per room per
             # RATE_LIMIT_TYPING (start/stop toggling broadcast 5,000 times in 2.3 s).
@@ -45,6 +50,15 @@ class TypingService:
             entry[0].cancel()
             return
         await self._announce(room_id, user_id, name, True)
+
+    async def _may_write(self, user_id: str, room_id: str) -> None:
+        """A member muted there (or in a direct room blocked either way) shows no typing. From
+        this node's rules cache: a change made on another node may take RULES_CACHE_SECONDS
+        to reach a typing indicator (sends are checked exactly: services/room_rules.py)."""
+        rules = await self.rules.of(room_id) if self.rules is not None else None
+        refusal = rules.refusal(user_id, self.rules.clock()) if rules and self.rules else None
+        if refusal is not None:
+            raise refusal
 
     async def stop(
         self, user_id: str, room_id: str, *, name: str = "", quiet_if_idle: bool = False

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from chat.errors import NotFound
+from chat.errors import Forbidden, NotFound
 from tests.services.conftest import World
 from tests.services.recorder import Sent, to
 
@@ -53,3 +53,17 @@ async def test_only_members_type(world: World):
         with pytest.raises(NotFound):
             await action
     assert world.recorder.take() == []
+
+
+async def test_a_muted_member_shows_no_typing(world: World):
+    ann, bob = await world.users("Ann", "Bob")
+    room_id = await world.room(ann, bob)
+    await world.services.moderation.mute(ann.id, room_id, bob.id, None)
+    world.recorder.take()
+    with pytest.raises(Forbidden):
+        await world.services.typing.start(bob.id, "Bob", room_id)
+    assert world.recorder.take() == []
+    await world.services.moderation.unmute(ann.id, room_id, bob.id)
+    world.recorder.take()
+    await world.services.typing.start(bob.id, "Bob", room_id)
+    assert world.recorder.take() == [_typing(room_id, bob, True)]
