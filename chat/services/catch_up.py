@@ -81,13 +81,9 @@ class CatchUpService:
 
     async def _changes(self, user_id: str, by_ver: dict[str, int]) -> dict[str, Page]:
         """The changes after each cursor in the rooms the user may read (others are left out)."""
-        rooms = {room.id: room for room in await self.store.rooms.many(list(by_ver))}
-        members = set(await self.store.members.room_ids(user_id))
-        readable = {
-            r: rooms[r]
-            for r in by_ver
-            if r in rooms and (r in members or rooms[r].type == "public")
-        }
+        found = await self.store.rooms.many(list(by_ver))
+        allowed = {room.id: room for room in await self.access.readable_rooms(user_id, found)}
+        readable = {r: allowed[r] for r in by_ver if r in allowed}
         _check_cursors({r: by_ver[r] for r in readable}, readable)
         pages = await asyncio.gather(
             *(self.store.messages.changes(r, by_ver[r], SYNC_PAGE) for r in readable)

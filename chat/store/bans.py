@@ -7,11 +7,7 @@ from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.collection import AsyncCollection
 
 from chat.domain import Ban
-from chat.store.base import Doc, now_ms, translate_errors
-
-
-def _id(room_id: str, user_id: str) -> str:
-    return f"{room_id}:{user_id}"
+from chat.store.base import Doc, now_ms, pair_id, translate_errors
 
 
 def _ban(doc: Doc) -> Ban:
@@ -35,7 +31,7 @@ class BanRepo:
     async def put(self, room_id: str, user_id: str, by: str, reason: str | None) -> Ban:
         """Ban (again: the newest reason and banner are kept)."""
         # `_id` in the document too: the embedded server's upsert ignores the filter's.
-        key = _id(room_id, user_id)
+        key = pair_id(room_id, user_id)
         doc: Doc = {"_id": key, "roomId": room_id, "userId": user_id, "by": by, "at": now_ms()}
         if reason:
             doc["reason"] = reason
@@ -43,11 +39,17 @@ class BanRepo:
         return _ban(doc)
 
     async def remove(self, room_id: str, user_id: str) -> bool:
-        return (await self.c.delete_one({"_id": _id(room_id, user_id)})).deleted_count == 1
+        return (await self.c.delete_one({"_id": pair_id(room_id, user_id)})).deleted_count == 1
 
     async def get(self, room_id: str, user_id: str) -> Ban | None:
-        doc = await self.c.find_one({"_id": _id(room_id, user_id)})
+        doc = await self.c.find_one({"_id": pair_id(room_id, user_id)})
         return _ban(doc) if doc else None
+
+    async def rooms_of(self, user_id: str, room_ids: list[str]) -> set[str]:
+        """Which of these rooms the user is banned from, in one query by id."""
+        ids = [pair_id(room_id, user_id) for room_id in room_ids]
+        docs = await self.c.find({"_id": {"$in": ids}}, {"roomId": 1}).to_list()
+        return {d["roomId"] for d in docs}
 
     async def of_room(self, room_id: str, limit: int = 1000) -> list[Ban]:
         """The room's bans, most recent first."""

@@ -36,6 +36,12 @@ def is_id(value: object) -> bool:
     return isinstance(value, str) and ObjectId.is_valid(value) and len(value) == 24
 
 
+def pair_id(room_id: str, user_id: str) -> str:
+    """The `_id` of a (room, user) document: a membership, a ban, a mute. A lookup by pair is
+    a lookup by id."""
+    return f"{room_id}:{user_id}"
+
+
 def utcnow() -> datetime:
     # MongoDB keeps milliseconds; truncate now so a value read back equals the one written.
     now = datetime.now(UTC)
