@@ -7,6 +7,7 @@ from aiohttp import web
 from chat.api.helpers import ok
 from chat.api.keys import SERVICES
 from chat.api.route import Data, Routes
+from chat.errors import Unauthorized
 from chat.schemas.push import PushEndpointBody, PushSubscribeBody
 from chat.services.accounts import Principal
 
@@ -35,10 +36,16 @@ async def vapid_public_key(request: web.Request, me: Principal) -> web.Response:
     status=201,
 )
 async def subscribe(request: web.Request, me: Principal, data: Data) -> web.Response:
-    keys = data["keys"]
-    await request.app[SERVICES].notifications.subscriptions.subscribe(
-        me.user_id, data["endpoint"], keys["p256dh"], keys["auth"]
+    services, keys = request.app[SERVICES], data["keys"]
+    subscriptions = services.notifications.subscriptions
+    await subscriptions.subscribe(
+        me.user_id, data["endpoint"], keys["p256dh"], keys["auth"], session_id=me.session_id
     )
+    # Kept with this session, and ended with it (services/sessions.py). If it ended while this
+    # request ran, the ending may have looked before the subscription was saved: take it back.
+    if not await services.accounts.still_signed_in(me):
+        await subscriptions.unsubscribe(me.user_id, data["endpoint"])
+        raise Unauthorized("Session expired")
     return web.Response(status=201)
 
 

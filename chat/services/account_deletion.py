@@ -32,6 +32,7 @@ from chat.services.events import Audience, Publisher
 from chat.services.orphans import OrphanUploads
 from chat.services.presenters.messages import last_message_summary
 from chat.services.rooms import RoomService
+from chat.services.sessions import end_sessions
 from chat.services.threads import ThreadService
 from chat.store import Store, now_ms
 
@@ -65,8 +66,7 @@ class AccountDeletion:
         if not await self.hasher.verify(password, user.password_hash):
             await self.limiter.hit("login_account", user.email)
             raise Forbidden("Password is incorrect")
-        revoked = await self.store.sessions.delete_all(user.id)
-        await self.publisher.end_sessions(revoked, "account-deleted")
+        await end_sessions(self.store, self.publisher, user.id, "account-deleted")
         direct = await self._leave_rooms(user.id)
         await self._erase_file_messages(user.id)
         await self._forget_personal(user)
@@ -134,8 +134,7 @@ class AccountDeletion:
         if user.avatar_key:
             await self.files.delete_quietly(user.avatar_key, user.avatar_resource)
         await self.orphans.delete_of_user(user.id)
-        for subscription in await self.store.push_subscriptions.of_user(user.id):
-            await self.store.push_subscriptions.forget(subscription.id)
+        await self.store.push_subscriptions.forget_user(user.id)  # (a resumed deletion's too)
         await self.store.tokens.delete_of_user(user.id)
 
     async def _refresh_summaries(self, user_id: str) -> None:

@@ -10,6 +10,7 @@ from chat.ratelimit import RateLimiter
 from chat.security import PasswordHasher, TokenCodec
 from chat.services.batching import BatchLoader
 from chat.services.events import Publisher
+from chat.services.sessions import end_session, end_sessions
 from chat.store import Store, now_ms
 from chat.store.base import Duplicate
 
@@ -108,9 +109,15 @@ class AccountService:
             raise Unauthorized("Session expired")
         return Principal(user=user, session_id=claims.session_id, expires_at=claims.expires_at)
 
+    async def still_signed_in(self, principal: Principal) -> bool:
+        """Whether the principal's session lives now (read afresh, not from the batch)."""
+        return await self.store.sessions.get(principal.session_id) is not None
+
     async def logout(self, principal: Principal) -> None:
-        await self.store.sessions.delete(principal.session_id)
-        await self.publisher.end_sessions([principal.session_id], "logout")
+        """End this session: its token, its sockets and its browser's push subscriptions."""
+        await end_session(
+            self.store, self.publisher, principal.user_id, principal.session_id, "logout"
+        )
 
     async def refresh(self, principal: Principal) -> str:
         expires = self._expiry()
@@ -123,5 +130,7 @@ class AccountService:
             raise Unauthorized("Current password is incorrect")
         hashed = await self.hasher.hash(new)
         await self.store.users.update(principal.user_id, password_hash=hashed)
-        revoked = await self.store.sessions.delete_others(principal.user_id, principal.session_id)
-        await self.publisher.end_sessions(revoked, "password-changed")
+        await end_sessions(
+            self.store, self.publisher, principal.user_id, "password-changed",
+            keep=principal.session_id,
+        )  # fmt: skip

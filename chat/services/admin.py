@@ -18,6 +18,7 @@ from chat.services.events import Publisher
 from chat.services.messages import MessageService
 from chat.services.presenters.moderation import ReportWire
 from chat.services.reports import ReportService
+from chat.services.sessions import end_sessions
 from chat.store import Store, now_ms
 from chat.store.base import is_id
 
@@ -72,8 +73,7 @@ class AdminService:
         user = await self._target(admin, user_id)
         if not user.disabled:
             await self.store.users.set_disabled(user_id, now_ms())
-        revoked = await self.store.sessions.delete_all(user_id)
-        await self.publisher.end_sessions(revoked, "disabled")
+        await end_sessions(self.store, self.publisher, user_id, "disabled")
 
     async def enable(self, admin: User, user_id: str) -> None:
         """Let a disabled account sign in again (an enabled one: no change)."""

@@ -24,6 +24,7 @@ from chat.services.accounts import Principal
 from chat.services.events import Publisher
 from chat.services.mailer import Email, Mailer
 from chat.services.presenters.shapes import UserWire
+from chat.services.sessions import end_sessions
 from chat.services.users import UserService
 from chat.store import Store
 
@@ -125,8 +126,7 @@ class RecoveryService:
         # The link reached the mailbox: that proves the address as well as a verification would.
         await self.store.users.set_email_verified(user.id, record.email)
         await self.tokens.void(user.id, "reset")
-        revoked = await self.store.sessions.delete_all(user.id)
-        await self.publisher.end_sessions(revoked, "password-reset")
+        await end_sessions(self.store, self.publisher, user.id, "password-reset")
 
     # -- email verification ---------------------------------------------------------------------
 

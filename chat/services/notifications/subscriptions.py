@@ -23,8 +23,11 @@ class PushSubscriptions:
             raise NotFound("Web Push is not enabled on this server")
         return self._public_key
 
-    async def subscribe(self, user_id: str, endpoint: str, p256dh: str, auth: str) -> None:
-        """Keep the subscription (the endpoint moves to this user if another had it)."""
+    async def subscribe(
+        self, user_id: str, endpoint: str, p256dh: str, auth: str, *, session_id: str
+    ) -> None:
+        """Keep the subscription (the endpoint moves to this user if another had it), bound to
+        the session that made it: it ends with that session (services/sessions.py)."""
         self.public_key()  # 404 when Web Push is off
         problems: dict[str, list[str]] = {}
         problem = endpoint_problem(endpoint, production=self.production)
@@ -37,7 +40,7 @@ class PushSubscriptions:
         if problems:
             raise ValidationFailed("Invalid push subscription", {"fields": problems})
         await self.store.push_subscriptions.save(
-            user_id, endpoint, p256dh, auth, keep=SUBSCRIPTIONS_PER_USER
+            user_id, endpoint, p256dh, auth, keep=SUBSCRIPTIONS_PER_USER, session_id=session_id
         )
 
     async def unsubscribe(self, user_id: str, endpoint: str) -> None:
