@@ -185,3 +185,31 @@ async def test_export_of_an_account_with_no_messages(chat):
     export = json.loads(await resp.read())
     assert (export["memberships"], export["messages"]) == ([], [])
     assert (await chat.rest.get("/api/users/me/export")).status == 401
+
+
+async def test_a_file_message_goes_as_a_delete_takes_it(chat, settings):
+    """The deletion's tombstone is the one a delete makes (MessageService.tombstone): reactions
+    gone, `message-deleted` with a ver, the room's summary a deleted message of nobody's."""
+    ann, bob = await chat.user("Ann"), await chat.user("Bob")
+    room = await chat.room(bob, "public")
+    await chat.join(ann, room)
+    picture = (await upload(chat, ann, image("PNG"), "a.png", roomId=room["id"]))["message"]
+    path = f"/api/messages/{picture['id']}/reactions"
+    assert (await chat.api("POST", path, bob, json={"emoji": "👍"}))[0] == 200
+    watcher = await chat.socket(bob)
+
+    assert (await delete_account(chat, ann, {"password": PASSWORD}))[0] == 204
+    deleted = await watcher.wait_for("message-deleted")
+    assert (deleted["messageId"], deleted["roomId"]) == (picture["id"], room["id"])
+    assert deleted["ver"] > picture["ver"]
+    history = {m["id"]: m for m in await all_history(chat.api, room["id"], bob)}
+    tombstone = history[picture["id"]]
+    assert (tombstone["reactions"], tombstone["attachments"]) == ([], [])
+    assert tombstone["deletedAt"] is not None
+    _, mine = await chat.api("GET", "/api/rooms/mine", bob)
+    (listed,) = [r for r in mine["rooms"] if r["id"] == room["id"]]
+    last = listed["lastMessage"]
+    assert (last["id"], last["deleted"], last["text"], last["senderName"]) == (
+        picture["id"], True, "", None
+    )  # fmt: skip
+    assert stored_files(settings) == []

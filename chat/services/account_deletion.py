@@ -1,14 +1,16 @@
 """Deleting an account (DELETE /api/users/me), in an order that a crash part-way can resume.
 
 1. The password is checked (failures count against the account like failed logins).
-2. Every session is revoked and every live socket, on every node, told `session-expired`
-   (`account-deleted`) and cut: nothing the account does can race what follows.
+2. Every session is revoked (with its browsers' push subscriptions) and every live socket, on
+   every node, told `session-expired` (`account-deleted`) and cut: nothing the account does can
+   race what follows.
 3. Its public and private rooms are left as a leave would (the owner's successor; member-left;
    the last one out ends the room). Direct rooms stay, readable by the peer; one whose peer's
    account is gone too is ended.
-4. Its messages that carry files become tombstones, as a deletion would make them, and their
-   files go from storage; its avatar and its uploads that no message uses go as well. Its other
-   messages stay, shown as sent by "Deleted user" (`sender.id` kept).
+4. Its messages that carry files become tombstones, as a deletion makes them (the same
+   MessageService.tombstone), and their files go from storage; its avatar and its uploads that
+   no message uses go as well. Its other messages stay, shown as sent by "Deleted user"
+   (`sender.id` kept).
 5. What is only its own goes: push subscriptions, email tokens. Its reactions, mentions and
    read positions stay in others' history as ids.
 6. The user document goes last: its email is free for a new account. Rooms whose last message was
@@ -21,20 +23,19 @@ from __future__ import annotations
 
 import contextlib
 
-from chat.domain import FILE_KINDS, Message, Room, User
+from chat.domain import FILE_KINDS, Room, User
 from chat.errors import Forbidden, NotFound
 from chat.ratelimit import RateLimiter
 from chat.security import PasswordHasher
 from chat.services.accounts import Principal
 from chat.services.attachment_files import AttachmentFiles
-from chat.services.changes import stamp
-from chat.services.events import Audience, Publisher
+from chat.services.events import Publisher
+from chat.services.messages import MessageService
 from chat.services.orphans import OrphanUploads
 from chat.services.presenters.messages import last_message_summary
 from chat.services.rooms import RoomService
 from chat.services.sessions import end_sessions
-from chat.services.threads import ThreadService
-from chat.store import Store, now_ms
+from chat.store import Store
 
 PAGE = 200
 
@@ -47,7 +48,7 @@ class AccountDeletion:
         limiter: RateLimiter,
         publisher: Publisher,
         rooms: RoomService,
-        threads: ThreadService,
+        messages: MessageService,
         files: AttachmentFiles,
         orphans: OrphanUploads,
     ):
@@ -56,7 +57,7 @@ class AccountDeletion:
         self.limiter = limiter
         self.publisher = publisher
         self.rooms = rooms
-        self.threads = threads
+        self.messages = messages
         self.files = files
         self.orphans = orphans
 
@@ -102,33 +103,12 @@ class AccountDeletion:
                 user_id, after, PAGE, kinds=FILE_KINDS, live_only=True
             )
             for msg in page:
-                await self._tombstone(msg)
+                # As a delete would, with no member check: the room may be one it left long ago.
+                with contextlib.suppress(NotFound):  # gone with its room meanwhile
+                    await self.messages.tombstone(msg)
             if len(page) < PAGE:
                 return
             after = (page[-1].room_id, page[-1].seq)
-
-    async def _tombstone(self, msg: Message) -> None:
-        """What deleting the message would do (services/messages.py), with no member check: the
-        room may be one the account left long ago."""
-        updated = await self.store.messages.tombstone(msg.id, now_ms())
-        await self.store.reactions.delete_message(msg.id)
-        await self.files.delete(msg.attachments)
-        if updated is None:
-            return
-        try:
-            ver = await stamp(self.store, updated)
-        except NotFound:  # the room is gone (and its messages with it)
-            return
-        summary = last_message_summary(updated, None)
-        await self.store.rooms.refresh_last_message(msg.room_id, msg.seq, summary)
-        payload = {"messageId": msg.id, "roomId": msg.room_id, "seq": msg.seq, "ver": ver}
-        await self.publisher.publish("message-deleted", payload, Audience.room(msg.room_id))
-        if msg.mentions:
-            await self.store.members.forget_mention(msg.room_id, msg.mentions, msg.seq)
-        if msg.thread_id is not None:
-            root = await self.threads.reply_deleted(msg.thread_id)
-            if root is not None:
-                await self.publisher.publish("message-updated", root, Audience.room(msg.room_id))
 
     async def _forget_personal(self, user: User) -> None:
         if user.avatar_key:

@@ -102,7 +102,7 @@ def build_services(
     history = HistoryService(store, b.access, b.urls)
     media, orphans = _media(infra, b, messages)
     parts = Parts(
-        store, b.hasher, limiter, publisher, b.users, b.rooms, threads, b.files, orphans, b.urls
+        store, b.hasher, limiter, publisher, b.users, b.rooms, messages, b.files, orphans, b.urls
     )
     return Services(
         accounts=AccountService(store, b.hasher, b.tokens, publisher, limiter),

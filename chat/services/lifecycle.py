@@ -14,10 +14,10 @@ from chat.services.attachment_files import AttachmentFiles
 from chat.services.events import Publisher
 from chat.services.file_urls import FileUrls
 from chat.services.mailer import Mailer
+from chat.services.messages import MessageService
 from chat.services.orphans import OrphanUploads
 from chat.services.recovery import RecoveryService
 from chat.services.rooms import RoomService
-from chat.services.threads import ThreadService
 from chat.services.users import UserService
 from chat.store import Store
 from config.settings import Settings
@@ -44,7 +44,7 @@ class Parts:
     publisher: Publisher
     users: UserService
     rooms: RoomService
-    threads: ThreadService
+    messages: MessageService
     files: AttachmentFiles
     orphans: OrphanUploads
     urls: FileUrls
@@ -56,6 +56,6 @@ def build_lifecycle(settings: Settings, mailer: Mailer, p: Parts) -> AccountLife
         p.store, tokens, p.hasher, mailer, p.publisher, p.limiter, p.users, settings.public_url
     )
     deletion = AccountDeletion(
-        p.store, p.hasher, p.limiter, p.publisher, p.rooms, p.threads, p.files, p.orphans
+        p.store, p.hasher, p.limiter, p.publisher, p.rooms, p.messages, p.files, p.orphans
     )
     return AccountLifecycle(recovery, deletion, AccountExport(p.store, p.users, p.urls))
