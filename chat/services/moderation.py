@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import contextlib
 
-from chat.domain import MANAGERS, User
+from chat.domain import MANAGERS
 from chat.errors import NotFound
-from chat.services.access import Access, require_role
+from chat.services.access import Access, existing_user, require_role
 from chat.services.membership import Membership
 from chat.services.presenters.moderation import BanWire, MuteWire, ban_view, mute_view
 from chat.services.presenters.shapes import UserWire
@@ -24,6 +24,7 @@ from chat.store import Store
 from chat.store.base import is_id
 
 MINUTE_MS = 60_000
+MUTES_LISTED = 1000
 
 
 class ModerationService:
@@ -41,12 +42,6 @@ class ModerationService:
         self.users = users
         self.rules = rules
 
-    async def _user(self, user_id: str) -> User:
-        user = await self.store.users.get(user_id) if is_id(user_id) else None
-        if user is None:
-            raise NotFound("User not found")
-        return user
-
     async def _managed(self, user_id: str, room_id: str, doing: str) -> None:
         _, member = await self.access.writable(user_id, room_id)
         require_role(member, MANAGERS, doing)
@@ -60,7 +55,7 @@ class ModerationService:
     async def ban(self, user_id: str, room_id: str, target_id: str, reason: str | None) -> BanWire:
         """Ban a member (removed at once) or anyone else (kept out before they come)."""
         room, member = await self.membership.over(user_id, room_id, target_id, "ban members")
-        target = await self._user(target_id)
+        target = await existing_user(self.store, target_id)
         # The ban first: a join on its way after this is refused (Membership.join looks again).
         ban = await self.store.bans.put(room_id, target_id, user_id, reason or None)
         if member is not None:
@@ -94,7 +89,7 @@ class ModerationService:
         until = self.rules.clock() + minutes * MINUTE_MS if minutes else None
         mute = await self.store.mutes.put(room_id, target_id, user_id, until)
         await self._rules_changed(room_id)
-        return mute_view(mute, await self.users.view(await self._user(target_id)))
+        return mute_view(mute, await self.users.view(await existing_user(self.store, target_id)))
 
     async def unmute(self, user_id: str, room_id: str, target_id: str) -> None:
         """Lift a mute (none: no change)."""
@@ -105,8 +100,7 @@ class ModerationService:
     async def mutes(self, user_id: str, room_id: str) -> list[MuteWire]:
         """The room's mutes in force (its owner and admins only)."""
         await self._managed(user_id, room_id, "see its mutes")
-        now = self.rules.clock()
-        mutes = [m for m in await self.store.mutes.of_room(room_id) if m.active(now)]
+        mutes = await self.store.mutes.in_force(room_id, self.rules.clock(), MUTES_LISTED)
         views = await self._views([m.user_id for m in mutes])
         return [mute_view(m, views[m.user_id]) for m in mutes if m.user_id in views]
 

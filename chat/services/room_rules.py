@@ -30,6 +30,8 @@ from chat.store.rooms import RulesChanged
 # Only bounds memory and the life of a room nobody sends to: correctness rests on `rulesVer`.
 RULES_CACHE_SECONDS = 120.0
 RULES_TRIES = 5  # checks of one send against rules that keep changing, before UNAVAILABLE
+# The mutes in force a room's rules hold; past it, a sender not among them is looked up by id.
+MUTES_HELD = 200
 Clock = Callable[[], int]  # epoch milliseconds
 # GroupCommit.submit: (message, sender, member_known=, rules_ver=) -> (stored, view or None).
 Submit = Callable[..., Awaitable[Outcome]]
@@ -45,10 +47,12 @@ class RoomRules:
     mutes: Mapping[str, Mute]
     direct_users: tuple[str, ...] = ()
     blocked: bool = False  # a direct room whose users block each other (either way)
+    every_mute: bool = True  # False: the room has more mutes in force than `mutes` holds
 
-    def refusal(self, user_id: str, now: int) -> Forbidden | None:
-        """Why this user may not write here now (muted, or a blocked direct room), or None."""
-        mute = self.mutes.get(user_id)
+    def refusal(self, user_id: str, now: int, mute: Mute | None = None) -> Forbidden | None:
+        """Why this user may not write here now (muted, or a blocked direct room), or None;
+        `mute`: the user's own, looked up when `mutes` may not hold it (RoomRulesCache.refusal)."""
+        mute = mute or self.mutes.get(user_id)
         if mute is not None and mute.active(now):
             until = iso(mute.until) if mute.until is not None else None
             return Forbidden("You are muted in this room", {"mutedUntil": until})
@@ -81,15 +85,24 @@ class RoomRulesCache:
         # stricter than that version, never laxer, and takes a new version anyway.
         direct = room.type == "direct" and len(room.direct_users) == 2
         mutes, managers, blocked = await asyncio.gather(
-            self.store.mutes.of_room(room.id),
+            self.store.mutes.in_force(room.id, self.clock(), MUTES_HELD + 1),
             self.store.members.ids_with_roles(room.id, MANAGERS),
             self.store.blocks.between(*room.direct_users[:2]) if direct else _false(),
         )
         return RoomRules(
             room_id=room.id, kind=room.type, ver=room.rules_ver,
             slow_mode_seconds=room.slow_mode_seconds, managers=frozenset(managers),
-            mutes={m.user_id: m for m in mutes}, direct_users=room.direct_users, blocked=blocked,
+            mutes={m.user_id: m for m in mutes[:MUTES_HELD]}, every_mute=len(mutes) <= MUTES_HELD,
+            direct_users=room.direct_users, blocked=blocked,
         )  # fmt: skip
+
+    async def refusal(self, rules: RoomRules, user_id: str) -> Forbidden | None:
+        """`rules.refusal`, looking the user's mute up by id in a room with more mutes in force
+        than its rules hold (MUTES_HELD): a query per send there, none anywhere else."""
+        mute = None
+        if not rules.every_mute and user_id not in rules.mutes:
+            mute = await self.store.mutes.get(rules.room_id, user_id, self.clock())
+        return rules.refusal(user_id, self.clock(), mute)
 
     def forget(self, room_id: str) -> None:
         self._rules.forget(room_id)
@@ -166,7 +179,7 @@ class SendRules:
         slow_counted: bool,
     ) -> bool:
         user_id = message.sender_id
-        refusal = rules.refusal(user_id, self.cache.clock())
+        refusal = await self.cache.refusal(rules, user_id)
         if refusal is not None:
             raise refusal
         if slow_counted or not self.slowed(rules, user_id, sender):
@@ -188,6 +201,6 @@ class SendRules:
     async def check_write(self, user_id: str, room: Room) -> None:
         """For reactions and edits: refuse a muted member, or a blocked direct room's users."""
         rules = await self.cache.of(room.id, current=room)
-        refusal = rules.refusal(user_id, self.cache.clock()) if rules else None
+        refusal = await self.cache.refusal(rules, user_id) if rules else None
         if refusal is not None:
             raise refusal

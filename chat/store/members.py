@@ -13,13 +13,9 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
 from chat.domain import MENTION_SEQS_KEPT, Member, NotifyLevel, Pointer, Role
-from chat.store.base import Doc, now_ms, translate_errors
+from chat.store.base import Doc, now_ms, pair_id, translate_errors
 
 _POINTER_FIELDS: dict[Pointer, str] = {"read": "lastReadSeq", "delivered": "lastDeliveredSeq"}
-
-
-def _id(room_id: str, user_id: str) -> str:
-    return f"{room_id}:{user_id}"
 
 
 def _member(doc: Doc) -> Member:
@@ -49,7 +45,7 @@ class MemberRepo:
     async def add(self, room_id: str, user_id: str, role: Role) -> tuple[Member, bool]:
         """Insert a membership; (it, True) if new, (the existing one, False) if already a member."""
         doc = {
-            "_id": _id(room_id, user_id),
+            "_id": pair_id(room_id, user_id),
             "roomId": room_id,
             "userId": user_id,
             "role": role,
@@ -67,14 +63,14 @@ class MemberRepo:
             return existing, False
 
     async def get(self, room_id: str, user_id: str) -> Member | None:
-        doc = await self.c.find_one({"_id": _id(room_id, user_id)})
+        doc = await self.c.find_one({"_id": pair_id(room_id, user_id)})
         return _member(doc) if doc else None
 
     async def many(self, pairs: list[tuple[str, str]]) -> dict[tuple[str, str], Member]:
         """The memberships among these (room, user) pairs that exist, in one query."""
         if not pairs:
             return {}
-        ids = [_id(room_id, user_id) for room_id, user_id in pairs]
+        ids = [pair_id(room_id, user_id) for room_id, user_id in pairs]
         docs = await self.c.find({"_id": {"$in": ids}}).to_list()
         return {(d["roomId"], d["userId"]): _member(d) for d in docs}
 
@@ -84,7 +80,7 @@ class MemberRepo:
         if seqs:
             await self.c.bulk_write(
                 [
-                    UpdateOne({"_id": _id(room_id, user_id)}, {"$max": {field: seq}})
+                    UpdateOne({"_id": pair_id(room_id, user_id)}, {"$max": {field: seq}})
                     for (room_id, user_id), seq in seqs.items()
                 ],
                 ordered=False,
@@ -95,7 +91,9 @@ class MemberRepo:
     ) -> None:
         """Move a pointer back to `seq`, if it is still `was` (what the caller set it to)."""
         field = _POINTER_FIELDS[pointer]
-        await self.c.update_one({"_id": _id(room_id, user_id), field: was}, {"$set": {field: seq}})
+        await self.c.update_one(
+            {"_id": pair_id(room_id, user_id), field: was}, {"$set": {field: seq}}
+        )
 
     async def of_user(self, user_id: str) -> list[Member]:
         return [_member(d) for d in await self.c.find({"userId": user_id}).to_list()]
@@ -137,11 +135,11 @@ class MemberRepo:
         ]
 
     async def remove(self, room_id: str, user_id: str) -> bool:
-        return (await self.c.delete_one({"_id": _id(room_id, user_id)})).deleted_count == 1
+        return (await self.c.delete_one({"_id": pair_id(room_id, user_id)})).deleted_count == 1
 
     async def set_role(self, room_id: str, user_id: str, role: Role) -> Member | None:
         doc = await self.c.find_one_and_update(
-            {"_id": _id(room_id, user_id)},
+            {"_id": pair_id(room_id, user_id)},
             {"$set": {"role": role}},
             return_document=ReturnDocument.AFTER,
         )
@@ -152,7 +150,7 @@ class MemberRepo:
     ) -> Member | None:
         """Move the read or delivered pointer forward to `seq`; never backwards."""
         doc = await self.c.find_one_and_update(
-            {"_id": _id(room_id, user_id)},
+            {"_id": pair_id(room_id, user_id)},
             {"$max": {_POINTER_FIELDS[pointer]: seq}},
             return_document=ReturnDocument.AFTER,
         )
@@ -168,7 +166,7 @@ class MemberRepo:
         self, room_id: str, user_id: str, level: NotifyLevel
     ) -> Member | None:
         doc = await self.c.find_one_and_update(
-            {"_id": _id(room_id, user_id)},
+            {"_id": pair_id(room_id, user_id)},
             {"$set": {"notifications": level}},
             return_document=ReturnDocument.AFTER,
         )
@@ -178,7 +176,7 @@ class MemberRepo:
         """Record, per room, that these members were mentioned at these seqs (one round trip)."""
         updates = [
             UpdateOne(
-                {"_id": _id(room_id, user_id)},
+                {"_id": pair_id(room_id, user_id)},
                 {"$push": {"mentionSeqs": {"$each": [seq], "$slice": -MENTION_SEQS_KEPT}}},
             )
             for room_id, pairs in mentions.items()
@@ -189,7 +187,7 @@ class MemberRepo:
 
     async def forget_mention(self, room_id: str, user_ids: list[str], seq: int) -> None:
         """The message at `seq` no longer mentions these members (it was deleted)."""
-        ids = [_id(room_id, u) for u in user_ids]
+        ids = [pair_id(room_id, u) for u in user_ids]
         await self.c.update_many({"_id": {"$in": ids}}, {"$pull": {"mentionSeqs": seq}})
 
     async def notify_candidates(
