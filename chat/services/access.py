@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from chat.domain import MANAGERS as MANAGERS
-from chat.domain import Member, Role, Room
+from chat.domain import Member, Role, Room, User
 from chat.errors import Forbidden, NotFound
 from chat.kit.ttl_cache import TtlCache
 from chat.store import Store
@@ -107,6 +107,15 @@ def may_read(room: Room, member: bool, banned: bool) -> bool:
     read of a room's content, members, files or presence passes here (Access.readable, can_read,
     readable_rooms); search reads only the rooms you are a member of."""
     return member or (room.type == "public" and not banned)
+
+
+async def existing_user(store: Store, user_id: str) -> User:
+    """The user with this id, or NOT_FOUND: for actions on another user (block, ban, mute,
+    disable)."""
+    user = await store.users.get(user_id) if is_id(user_id) else None
+    if user is None:
+        raise NotFound("User not found")
+    return user
 
 
 def require_role(member: Member, roles: tuple[Role, ...], action: str) -> None:

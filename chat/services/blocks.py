@@ -10,12 +10,12 @@ people who share a room with them (a group room: a direct room does not count)."
 from __future__ import annotations
 
 from chat.domain import User
-from chat.errors import Forbidden, NotFound, ValidationFailed
+from chat.errors import Forbidden, ValidationFailed
+from chat.services.access import existing_user
 from chat.services.presenters.shapes import UserWire
 from chat.services.room_rules import RoomRulesCache
 from chat.services.users import UserService
 from chat.store import Store
-from chat.store.base import is_id
 
 MAX_LISTED = 1000
 
@@ -29,10 +29,7 @@ class BlockService:
     async def _other(self, user_id: str, other_id: str) -> User:
         if other_id == user_id:
             raise ValidationFailed("You cannot block yourself")
-        other = await self.store.users.get(other_id) if is_id(other_id) else None
-        if other is None:
-            raise NotFound("User not found")
-        return other
+        return await existing_user(self.store, other_id)
 
     async def block(self, user_id: str, other_id: str) -> None:
         """Block (again: no change)."""
