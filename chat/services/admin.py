@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import contextlib
 
-from chat.domain import ReportAction, ReportStatus, User
+from chat.domain import Report, ReportAction, ReportStatus, User
 from chat.errors import Conflict, Forbidden, NotFound
+from chat.services.access import existing_user
 from chat.services.admins import ServerAdmins
 from chat.services.events import Publisher
 from chat.services.messages import MessageService
@@ -20,7 +21,6 @@ from chat.services.presenters.moderation import ReportWire
 from chat.services.reports import ReportService
 from chat.services.sessions import end_sessions
 from chat.store import Store, now_ms
-from chat.store.base import is_id
 
 
 class AdminService:
@@ -45,24 +45,37 @@ class AdminService:
 
     async def resolve(self, admin: User, report_id: str, action: ReportAction) -> ReportWire:
         """Dismiss a report, or delete its message (a tombstone, announced to its room as any
-        deletion is); deleting also resolves the message's other open reports."""
+        deletion is); deleting also resolves the message's other open reports.
+
+        The report is resolved first, in one conditional write, and acted on after: of two
+        admins resolving it at once, one acts and the other hears CONFLICT, so a report is never
+        left dismissed on a message its other resolution deleted."""
         self.admins.require(admin)
-        report = await self.reports.get(report_id)
-        if report.status != "open":
+        report = await self.store.reports.resolve(report_id, admin.id, action)
+        if report is None:
+            await self.reports.get(report_id)  # NOT_FOUND if there is no such report
             raise Conflict("This report is resolved already")
         if action == "delete-message":
-            with contextlib.suppress(NotFound):  # gone with its room: nothing left to delete
-                await self.messages.delete(admin.id, report.message_id)
-            await self.store.reports.resolve_message(report.message_id, admin.id, action)
-        elif await self.store.reports.resolve(report_id, admin.id, action) is None:
-            raise Conflict("This report is resolved already")
-        return (await self.reports.views([await self.reports.get(report_id)]))[0]
+            await self._delete(admin, report)
+        return (await self.reports.views([report]))[0]
+
+    async def _delete(self, admin: User, report: Report) -> None:
+        """Delete the resolved report's message (as a server admin may anywhere, and without
+        spending the admin's budget of edits) and resolve its other open reports; if that fails
+        (the database, say), the report is open again, to be resolved later."""
+        try:
+            msg = await self.store.messages.get(report.message_id)
+            if msg is not None:  # else gone with its room: nothing left to delete
+                with contextlib.suppress(NotFound):
+                    await self.messages.tombstone(msg)
+        except BaseException:
+            await self.store.reports.reopen(report.id)
+            raise
+        await self.store.reports.resolve_message(report.message_id, admin.id, "delete-message")
 
     async def _target(self, admin: User, user_id: str) -> User:
         self.admins.require(admin)
-        user = await self.store.users.get(user_id) if is_id(user_id) else None
-        if user is None:
-            raise NotFound("User not found")
+        user = await existing_user(self.store, user_id)
         if self.admins.is_admin(user):
             raise Forbidden("A server admin cannot be disabled or enabled (see ADMIN_EMAILS)")
         return user

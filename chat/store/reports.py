@@ -72,6 +72,16 @@ class ReportRepo:
         )
         return _report(doc) if doc else None
 
+    async def reopen(self, report_id: str) -> None:
+        """Open a report again whose resolution could not be carried out."""
+        await self.c.update_one(
+            {"_id": report_id, "status": "resolved"},
+            {
+                "$set": {"status": "open"},
+                "$unset": {"action": "", "resolvedBy": "", "resolvedAt": ""},
+            },
+        )
+
     async def resolve_message(self, message_id: str, by: str, action: ReportAction) -> None:
         """Resolve every open report of a message (it was deleted: nothing is left to judge)."""
         await self.c.update_many(
