@@ -65,6 +65,15 @@ class Peer:
             await http.close()
 
 
+def note_disconnect(peer: Peer) -> None:
+    """Record the socket's disconnection among its events as `("disconnect", None)`, to see
+    what came before it."""
+
+    @peer.sio.on("disconnect")
+    async def disconnected(*_: object) -> None:
+        peer.events.append(("disconnect", None))
+
+
 async def open_peer(
     url: str,
     user: User | None = None,
