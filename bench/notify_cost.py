@@ -140,7 +140,7 @@ async def _drain(push: PushService, within: float) -> float:
 
 
 async def scenario(name: str, args: argparse.Namespace, root: Path, subscribed: bool) -> dict:
-    async with PushService() as push, bench_server(root=root) as server:
+    async with PushService() as push, bench_server(root=root, PUSH_ALLOW_LOOPBACK="true") as server:
         async with aiohttp.ClientSession() as http:
             token, room_id = await _room(
                 http, server.url, args.offline, push if subscribed else None

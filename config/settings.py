@@ -14,6 +14,7 @@ from dotenv import dotenv_values
 
 from config.accounts import accounts
 from config.environment import SettingsError, Values
+from config.notifications import notifications
 
 __all__ = ["Settings", "SettingsError", "load_settings", "parse_duration"]
 
@@ -84,6 +85,7 @@ class Settings:
     vapid_subject: str = "mailto:admin@localhost"
     notify_webhook_url: str = ""
     notify_webhook_secret: str = ""
+    push_allow_loopback: bool = False  # push endpoints may be loopback hosts (a local stand-in)
     admin_emails: tuple[str, ...] = ()  # lower-cased: server admins
     public_url: str = "http://localhost:5000"  # where links in emails point
     smtp_url: str = ""  # empty: emails are written to the log
@@ -134,7 +136,7 @@ def load_settings(
         **_storage(v),
         **_limits(v, env == "production"),
         **_realtime(v),
-        **_notifications(v),
+        **notifications(v, env == "production"),
         **accounts(v),
     )
 
@@ -228,22 +230,4 @@ def _realtime(v: Values) -> dict[str, Any]:
         "ping_interval": v.number("PING_INTERVAL", "25", float),
         "ping_timeout": v.number("PING_TIMEOUT", "20", float),
         "max_sockets_per_user": int(v.number("MAX_SOCKETS_PER_USER", "20")),
-    }
-
-
-def _notifications(v: Values) -> dict[str, Any]:
-    subject = v.get("VAPID_SUBJECT") or "mailto:admin@localhost"
-    if not subject.startswith(("mailto:", "https://")):
-        raise SettingsError(f"VAPID_SUBJECT must be a mailto: or https: URL, not {subject!r}")
-    url, secret = v.get("NOTIFY_WEBHOOK_URL"), v.get("NOTIFY_WEBHOOK_SECRET")
-    if url and not url.startswith(("https://", "http://")):
-        raise SettingsError(f"NOTIFY_WEBHOOK_URL must be an http(s) URL, not {url!r}")
-    if url and len(secret) < 16:
-        # An unsigned webhook would let anyone who finds the receiver's URL forge messages.
-        raise SettingsError("NOTIFY_WEBHOOK_URL needs NOTIFY_WEBHOOK_SECRET (16+ characters)")
-    return {
-        "vapid_private_key": v.get("VAPID_PRIVATE_KEY"),
-        "vapid_subject": subject,
-        "notify_webhook_url": url,
-        "notify_webhook_secret": secret,
     }

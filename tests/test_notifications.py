@@ -16,6 +16,7 @@ import pytest
 
 from chat.api.keys import SERVICES
 from chat.app import create_app
+from config.settings import Settings
 from tests.helpers import User, eventually
 from tests.push_standin import Browser, PushService, WebhookReceiver
 from tests.realtime import Chat
@@ -24,6 +25,12 @@ WITHIN = 60  # a bound for a stuck test, not an expectation
 SECRET = "webhook-secret-" + "w" * 20
 
 Serve = Callable[..., Awaitable[Chat]]
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """The loopback push stand-in may be called (PUSH_ALLOW_LOOPBACK=true)."""
+    return dataclasses.replace(settings, push_allow_loopback=True)
 
 
 @pytest.fixture

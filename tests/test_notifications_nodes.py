@@ -32,7 +32,7 @@ def nodes(mongo: EmbeddedMongo, tmp_path: Path) -> Iterator[list[Node]]:
     """Two nodes over one Redis and one database, sharing DATA_DIR (so one VAPID key)."""
     redis = RedisServer(tmp_path)
     redis.start()
-    env = node_env(mongo.uri, redis.url, tmp_path)
+    env = node_env(mongo.uri, redis.url, tmp_path, PUSH_ALLOW_LOOPBACK="true")
     started: list[Node] = []
     try:
         for _ in range(2):

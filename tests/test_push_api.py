@@ -16,10 +16,16 @@ from chat.domain import Attachment, Message, Room, User
 from chat.outbound.guard import endpoint_problem
 from chat.services.notifications.content import push_payload
 from chat.services.notifications.vapid import KEY_FILE, load_vapid
-from config.settings import SettingsError, load_settings
+from config.settings import Settings, SettingsError, load_settings
 from tests.push_standin import Browser, unb64url
 
-ENDPOINT = "http://127.0.0.1:9/push/v2/browser"  # loopback: accepted outside production
+ENDPOINT = "http://127.0.0.1:9/push/v2/browser"  # loopback: accepted with PUSH_ALLOW_LOOPBACK
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """A local push stand-in's loopback endpoints are accepted (PUSH_ALLOW_LOOPBACK=true)."""
+    return dataclasses.replace(settings, push_allow_loopback=True)
 
 
 async def test_the_key_and_the_subscription_api(chat):
@@ -138,19 +144,60 @@ def test_the_settings_refuse_a_bad_subject_and_an_unsigned_webhook():
 
 def test_which_endpoints_the_server_will_call():
     public = "https://fcm.googleapis.com/fcm/send/abc"
-    assert endpoint_problem(public, production=True) is None
-    assert endpoint_problem("http://127.0.0.1:8000/push", production=False) is None
-    for url in (
-        "http://127.0.0.1:8000/push",  # production: https only
-        "https://127.0.0.1/push",
-        "https://localhost/push",
+    assert endpoint_problem(public) is None
+    assert endpoint_problem("https://[2a00:1450:4001::1]/push") is None
+    internal = (
         "https://10.1.2.3/push",
         "https://169.254.169.254/latest",  # cloud metadata
-        "https://[::1]/push",
+        "https://0.0.0.0/push",
+        "https://[fd00::1]/push",
+        "https://[::ffff:10.0.0.1]/push",
+        # Python 3.11 calls these global, yet each carries an IPv4 address (here a private one).
+        "https://[64:ff9b::a00:1]/push",  # NAT64
+        "https://[64:ff9b:1::a00:1]/push",  # local-use NAT64
+        "https://[2002:a00:1::1]/push",  # 6to4
+        "https://[::10.0.0.1]/push",  # IPv4-compatible
         "https://user:pw@push.example.com/x",
         "http://push.example.com/x",
-    ):
-        assert endpoint_problem(url, production=True) is not None, url
+        "ftp://127.0.0.1/x",
+    )
+    loopback = (
+        "http://127.0.0.1:8000/push",
+        "https://127.0.0.1/push",
+        "https://localhost/push",
+        "https://localhost./push",
+        "https://push.localhost/push",
+        "https://[::1]/push",
+    )
+    for url in internal + loopback:  # the default, in every environment
+        assert endpoint_problem(url) is not None, url
+    for url in internal:  # a local stand-in opens loopback only
+        assert endpoint_problem(url, allow_loopback=True) is not None, url
+    for url in loopback:
+        assert endpoint_problem(url, allow_loopback=True) is None, url
+
+
+async def test_without_push_allow_loopback_a_loopback_endpoint_is_refused(make_client):
+    client = await make_client(push_allow_loopback=False)
+    resp = await client.post(
+        "/api/auth/register",
+        json={"name": "Ann", "email": "ann-guard@example.com", "password": "correct horse battery"},
+    )
+    auth = {"Authorization": f"Bearer {(await resp.json())['token']}"}
+    sub = Browser(ENDPOINT).subscription
+    resp = await client.post("/api/push/subscriptions", json=sub, headers=auth)
+    assert resp.status == 400
+    assert "endpoint" in (await resp.json())["error"]["details"]["fields"]
+
+
+def test_push_allow_loopback_is_a_development_setting(tmp_path):
+    here = {"DATA_DIR": str(tmp_path)}
+    assert load_settings({**here, "PUSH_ALLOW_LOOPBACK": "true"}, env_file=None).push_allow_loopback
+    assert not load_settings(here, env_file=None).push_allow_loopback  # off by default
+    production = {"CHAT_ENV": "production", "JWT_SECRET": "s" * 40}
+    assert not load_settings(production, env_file=None).push_allow_loopback
+    with pytest.raises(SettingsError, match="PUSH_ALLOW_LOOPBACK"):
+        load_settings({**production, "PUSH_ALLOW_LOOPBACK": "true"}, env_file=None)
 
 
 def test_what_a_push_says():

@@ -33,6 +33,7 @@ export async function chatServer(extraEnv = {}) {
         RATE_LIMIT_API: "100000/minute", RATE_LIMIT_MESSAGES: "1000/10seconds",
         RATE_LIMIT_USER_MESSAGES: "100000/10seconds", RATE_LIMIT_EDITS: "100000/minute",
         RATE_LIMIT_REACTIONS: "100000/minute", RATE_LIMIT_TYPING: "100000/second",
+        PUSH_ALLOW_LOOPBACK: "true", // the demo test's push service stand-in is on loopback
         CLIENT_URL: "http://localhost:5173", PRESENCE_GRACE_SECONDS: "1", ...extraEnv,
       },
     });

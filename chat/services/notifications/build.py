@@ -28,9 +28,11 @@ def build_notifications(
     vapid = load_vapid(settings)
     push = None
     if vapid is not None:
-        # Push endpoints come from users: that client refuses private addresses in production.
+        # Push endpoints come from users: that client calls public hosts only (chat/outbound).
         http = Outbound(
-            timeout=HTTP_TIMEOUT_SECONDS, untrusted=True, production=settings.production
+            timeout=HTTP_TIMEOUT_SECONDS,
+            untrusted=True,
+            allow_loopback=settings.push_allow_loopback,
         )
         push = PushSender(store, WebPushClient(http, vapid.signer, settings.vapid_subject))
     else:
@@ -49,7 +51,7 @@ def build_notifications(
         store,
         Recipients(store, ledger),
         urls,
-        PushSubscriptions(store, public_key, production=settings.production),
+        PushSubscriptions(store, public_key, allow_loopback=settings.push_allow_loopback),
         push=push,
         webhook=webhook,
     )

@@ -13,10 +13,10 @@ SUBSCRIPTIONS_PER_USER = 10  # browsers and devices; past it the least recently 
 
 
 class PushSubscriptions:
-    def __init__(self, store: Store, public_key: str | None, *, production: bool) -> None:
+    def __init__(self, store: Store, public_key: str | None, *, allow_loopback: bool) -> None:
         self.store = store
         self._public_key = public_key
-        self.production = production
+        self.allow_loopback = allow_loopback  # PUSH_ALLOW_LOOPBACK: a local push stand-in
 
     def public_key(self) -> str:
         if self._public_key is None:
@@ -30,7 +30,7 @@ class PushSubscriptions:
         the session that made it: it ends with that session (services/sessions.py)."""
         self.public_key()  # 404 when Web Push is off
         problems: dict[str, list[str]] = {}
-        problem = endpoint_problem(endpoint, production=self.production)
+        problem = endpoint_problem(endpoint, allow_loopback=self.allow_loopback)
         if problem is not None:
             problems["endpoint"] = [f"The endpoint {problem}."]
         if not _p256_point(p256dh):
