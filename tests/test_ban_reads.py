@@ -92,6 +92,12 @@ async def test_a_user_banned_from_a_public_room_reads_nothing_of_it(chat: Chat):
         "POST", f"/api/messages/{after['id']}/report", bob, json={"reason": "x"}
     )
     assert report[0] == 404
+    # The directory still lists the public room, without its last message for him.
+    _, directory = await chat.api("GET", "/api/rooms?limit=100", bob)
+    listed = next(r for r in directory["rooms"] if r["id"] == room_id)
+    assert listed["lastMessage"] is None
+    _, directory = await chat.api("GET", "/api/rooms?limit=100", cat)
+    assert next(r for r in directory["rooms"] if r["id"] == room_id)["lastMessage"] is not None
 
     # Cat, who never joined and is not banned, reads all of it (search: members' rooms only).
     read = await _rest_reads(chat, cat, room_id, root["id"])

@@ -26,8 +26,10 @@ async def create_room(request: web.Request, me: Principal, data: Data) -> web.Re
 
 
 @routes.get("/api/rooms", "Public rooms", query=schemas.RoomListQuery, reply=RoomsPage)
-async def list_rooms(request: web.Request, _: Principal, q: Data) -> web.Response:
-    rooms, total = await request.app[SERVICES].rooms.list_public(q["q"], q["skip"], q["limit"])
+async def list_rooms(request: web.Request, me: Principal, q: Data) -> web.Response:
+    rooms, total = await request.app[SERVICES].rooms.list_public(
+        me.user_id, q["q"], q["skip"], q["limit"]
+    )
     return ok({"rooms": rooms, "total": total})
 
 

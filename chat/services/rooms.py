@@ -5,7 +5,7 @@ is the one door to all three, so the transports call `services.rooms.*` for ever
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from chat.domain import MANAGERS, NotifyLevel, Role, RoomType
@@ -40,12 +40,23 @@ class RoomService:
         self.membership = Membership(store, access, publisher, users, self.views, files)
         self.direct_rooms = DirectRooms(store, access, self.views, self.membership)
         self._room_ids: BatchLoader[str, list[str]] = BatchLoader(store.members.room_ids_of)
+        # Told of each level chosen: notifications' quiet-room cache (set by factory.py).
+        self.on_level_change: Callable[[str], None] = lambda room_id: None
 
     # -- queries --------------------------------------------------------------------------------
 
-    async def list_public(self, q: str, skip: int, limit: int) -> tuple[list[RoomWire], int]:
+    async def list_public(
+        self, user_id: str, q: str, skip: int, limit: int
+    ) -> tuple[list[RoomWire], int]:
+        """Public rooms by name; one the viewer is banned from shows no last message (a banned
+        user reads nothing of the room)."""
         rooms, total = await self.store.rooms.list_public(q, skip, limit)
-        return [room_view(r) for r in rooms], total
+        banned = await self.store.bans.rooms_of(user_id, [r.id for r in rooms]) if rooms else set()
+        views = [room_view(r) for r in rooms]
+        for view in views:
+            if view["id"] in banned:
+                view["lastMessage"] = None
+        return views, total
 
     async def mine(self, user_id: str, *, exclude: Collection[str] = ()) -> list[RoomWire]:
         """The user's rooms (but those in `exclude`), most recent activity first, each with its
@@ -117,6 +128,7 @@ class RoomService:
         if member is None:
             raise NotFound("Room not found")
         self.access.forget(room_id, user_id)
+        self.on_level_change(room_id)
         view = await self.views.view_for(room, user_id, member)
         await self.views.publisher.publish(
             "room-updated", {"room": view}, Audience.of_users([user_id])
