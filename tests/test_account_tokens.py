@@ -10,6 +10,7 @@ import json
 from pymongo import AsyncMongoClient
 
 from chat.api.keys import SERVICES
+from chat.errors import ValidationFailed
 from tests.helpers import PASSWORD
 
 NEW_PASSWORD = "a brand new password"
@@ -65,3 +66,35 @@ async def test_the_database_keeps_the_hash_not_the_token(client, captured, setti
     assert doc["digest"] == hashlib.sha256(verifier.encode()).hexdigest()
     assert verifier not in json.dumps(doc, default=str)
     assert doc["purpose"] == "reset"
+
+
+async def test_of_links_issued_at_once_only_one_works(client):
+    """Issuing voids the older links before it stores its own, so issues at once (two `forgot`
+    requests, on one node or two) could each void before the other stored: every link would
+    work. Only the newest may."""
+    resp = await client.post(
+        "/api/auth/register", json={"name": "Cat", "email": "cat@example.com", "password": PASSWORD}
+    )
+    client.session.cookie_jar.clear()
+    recovery = client.app[SERVICES].lifecycle.recovery
+    cat = await recovery.store.users.get((await resp.json())["user"]["id"])
+    assert cat is not None
+
+    async def refusal(token: str) -> object:
+        try:
+            await recovery.tokens.check(token, "reset")
+        except ValidationFailed as refused:
+            return refused.details
+        return None
+
+    for _ in range(8):  # how the issues interleave varies: several rounds
+        tokens = await asyncio.gather(*(recovery.tokens.issue(cat, "reset") for _ in range(4)))
+        verdicts = {t: await refusal(t) for t in tokens}
+        works = [t for t, why in verdicts.items() if why is None]
+        assert len(works) == 1, verdicts
+        assert [why for why in verdicts.values() if why] == [{"token": "replaced"}] * 3
+    others = [t for t in tokens if t != works[0]]
+    for token in [*others, works[0]]:
+        body = {"token": token, "newPassword": NEW_PASSWORD}
+        resp = await client.post("/api/auth/password/reset", json=body)
+        assert resp.status == (200 if token == works[0] else 400), await resp.json()

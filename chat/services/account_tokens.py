@@ -4,8 +4,10 @@ A token is `<selector>.<verifier>`, both base64url: the selector (128 random bit
 stored record, the verifier (256 random bits) is kept only as its SHA-256 and compared in constant
 time. A token is bound to one account, one purpose (`reset` or `verify`) and the address it was
 sent to; it expires (a reset link after RESET_TOKEN_MINUTES, a verification link after a day, or
-RESET_TOKEN_MINUTES if longer); issuing a new one voids the account's older ones of
-the same purpose; spending it is one atomic update, so two racing uses cannot both succeed.
+RESET_TOKEN_MINUTES if longer); only the account's newest token of a purpose works (by creation
+time, then selector): issuing one marks the older ones `replaced`, and a use checks that no newer
+one exists, so of tokens issued at once exactly one works; spending it is one atomic update, so
+two racing uses cannot both succeed.
 
 Every refusal is VALIDATION_ERROR with `details.token` saying why: `malformed`, `invalid`, `used`,
 `replaced`, `expired`, `purpose` or `account`. A refusal for purpose or account leaves the token
@@ -57,7 +59,6 @@ class AccountTokens:
         """A new token for the account and purpose (older ones of that purpose are void)."""
         selector, verifier = secrets.token_urlsafe(16), secrets.token_urlsafe(32)
         now = self.clock()
-        await self.store.tokens.replace_all(user.id, purpose)
         await self.store.tokens.insert(
             AccountToken(
                 selector=selector,
@@ -69,6 +70,8 @@ class AccountTokens:
                 expires_at=now + self.lifetimes[purpose],
             )
         )
+        # Older ones only: of tokens issued at once, none voids one newer than itself.
+        await self.store.tokens.replace_older(user.id, purpose, now, selector)
         return f"{selector}.{verifier}"
 
     async def check(
@@ -92,6 +95,10 @@ class AccountTokens:
             raise refused(record.state)
         if record.expires_at <= self.clock():
             raise refused("expired")
+        # Issuing voids the tokens older than its own once it is stored: of two issued at once,
+        # the older can be checked before the newer's voiding. Only the newest may be spent.
+        if await self.store.tokens.newest(record.user_id, purpose) != record.selector:
+            raise refused("replaced")
         return record
 
     async def spend(self, record: AccountToken) -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from pymongo import ASCENDING, ReturnDocument
+from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 
 from chat.store.base import Doc, datetime_to_ms, ms_to_datetime, translate_errors
@@ -78,6 +78,16 @@ class TokenRepo:
         doc = await self.c.find_one({"_id": selector})
         return _token(doc) if doc else None
 
+    async def newest(self, user_id: str, purpose: Purpose) -> str | None:
+        """The selector of the account's newest token for this purpose, whatever its state (by
+        `createdAt`, then selector): the only one that may be spent."""
+        doc = await self.c.find_one(
+            {"userId": user_id, "purpose": purpose},
+            {"_id": 1},
+            sort=[("createdAt", DESCENDING), ("_id", DESCENDING)],
+        )
+        return str(doc["_id"]) if doc else None
+
     async def spend(self, selector: str, digest: str, at: int) -> bool:
         """Mark the token used, atomically, if it is still usable; False if it was not."""
         doc = await self.c.find_one_and_update(
@@ -91,6 +101,21 @@ class TokenRepo:
         """Void every usable token of the account for this purpose; how many there were."""
         result = await self.c.update_many(
             {"userId": user_id, "purpose": purpose, "state": {"$exists": False}},
+            {"$set": {"state": "replaced"}},
+        )
+        return result.modified_count
+
+    async def replace_older(
+        self, user_id: str, purpose: Purpose, created_at: int, selector: str
+    ) -> int:
+        """Void the account's usable tokens for this purpose older than this one (by `createdAt`,
+        then selector: the order `newest` goes by); how many there were."""
+        older = [
+            {"createdAt": {"$lt": created_at}},
+            {"createdAt": created_at, "_id": {"$lt": selector}},
+        ]
+        result = await self.c.update_many(
+            {"userId": user_id, "purpose": purpose, "state": {"$exists": False}, "$or": older},
             {"$set": {"state": "replaced"}},
         )
         return result.modified_count
