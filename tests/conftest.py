@@ -23,6 +23,7 @@ from config.settings import Settings
 from tests.cluster import Api
 from tests.helpers import ORIGIN, RestartableMongo
 from tests.realtime import Chat
+from tests.smtp_server import SmtpServer
 
 
 @pytest.fixture(scope="session")
@@ -127,3 +128,10 @@ def captured() -> Iterator[Captured]:
     yield handler
     root.removeHandler(handler)
     root.setLevel(level)
+
+
+@pytest.fixture
+async def smtp() -> AsyncIterator[SmtpServer]:
+    """A real SMTP server (aiosmtpd) on a loopback port, receiving what the app sends."""
+    async with SmtpServer() as server:
+        yield server

@@ -119,3 +119,19 @@ async def eventually(
         if until(answer) or time.monotonic() >= deadline:
             return answer
         await asyncio.sleep(every)
+
+
+class Mailbox(Protocol):
+    """tests.smtp_server.SmtpServer, as the helpers below use it."""
+
+    async def wait_for(self, recipient: str) -> Any: ...
+
+
+async def verify_email(http: Http, user: User, mailbox: Mailbox, *, base: str = "") -> None:
+    """Verify the user's address as they would: ask for the mail, follow its link. (A server
+    admin is an ADMIN_EMAILS account whose address is verified.)"""
+    async with http.post(base + "/api/auth/email/verify-request", headers=user.auth) as resp:
+        assert resp.status == 202, await resp.text()
+    token = (await mailbox.wait_for(user.email)).link_token("verify")
+    async with http.post(base + "/api/auth/email/verify", json={"token": token}) as resp:
+        assert resp.status == 200, await resp.text()

@@ -11,25 +11,26 @@ import time
 
 import pytest
 
-from tests.helpers import PASSWORD, register
+from tests.helpers import PASSWORD, register, verify_email
 from tests.realtime import Chat, note_disconnect
 
 ADMIN = "root@example.com"
 
 
 @pytest.fixture
-def settings(settings):
-    return dataclasses.replace(settings, admin_emails=(ADMIN,))
+def settings(settings, smtp):
+    return dataclasses.replace(settings, admin_emails=(ADMIN,), smtp_url=smtp.url)
 
 
-async def _admin(chat: Chat):
+async def _admin(chat: Chat, smtp):
     user = await register(chat.rest, "Root", email=ADMIN)
     chat.rest.session.cookie_jar.clear()
+    await verify_email(chat.rest, user, smtp)  # an admin's address is verified
     return user
 
 
-async def test_reports_one_each_then_the_admin_deletes_the_message(chat: Chat):
-    root, ann, bob = await _admin(chat), await chat.user("Ann"), await chat.user("Bob")
+async def test_reports_one_each_then_the_admin_deletes_the_message(chat: Chat, smtp):
+    root, ann, bob = await _admin(chat, smtp), await chat.user("Ann"), await chat.user("Bob")
     out = await chat.user("Out")
     room = await chat.room(ann, "private")
     await chat.join(bob, room)
@@ -81,8 +82,8 @@ async def test_reports_one_each_then_the_admin_deletes_the_message(chat: Chat):
     assert (status, body["error"]["code"]) == (409, "CONFLICT")
 
 
-async def test_a_report_can_be_dismissed_and_a_server_admin_deletes_anywhere(chat: Chat):
-    root, ann, bob = await _admin(chat), await chat.user("Ann"), await chat.user("Bob")
+async def test_a_report_can_be_dismissed_and_a_server_admin_deletes_anywhere(chat: Chat, smtp):
+    root, ann, bob = await _admin(chat, smtp), await chat.user("Ann"), await chat.user("Bob")
     room = await chat.room(ann)  # public: Bob reads it without joining
     a = await chat.socket(ann)
     sent = (await a.call("send-message", {"roomId": room["id"], "text": "meh"}))["message"]
@@ -99,8 +100,10 @@ async def test_a_report_can_be_dismissed_and_a_server_admin_deletes_anywhere(cha
     assert (await a.wait_for("message-deleted"))["messageId"] == sent["id"]
 
 
-async def test_disabling_cuts_every_socket_at_once_and_refuses_login_until_enabled(chat: Chat):
-    root, bob, cat = await _admin(chat), await chat.user("Bob"), await chat.user("Cat")
+async def test_disabling_cuts_every_socket_at_once_and_refuses_login_until_enabled(
+    chat: Chat, smtp
+):
+    root, bob, cat = await _admin(chat, smtp), await chat.user("Bob"), await chat.user("Cat")
     tabs = [await chat.socket(bob), await chat.socket(bob)]
     bystander = await chat.socket(cat)
     assert (await chat.api("POST", f"/api/admin/users/{bob.id}/disable", cat))[0] == 403
@@ -138,8 +141,8 @@ async def test_disabling_cuts_every_socket_at_once_and_refuses_login_until_enabl
     assert (status, body["error"]["code"]) == (400, "VALIDATION_ERROR")
 
 
-async def test_report_and_admin_bodies_are_checked(chat: Chat):
-    root, ann, bob = await _admin(chat), await chat.user("Ann"), await chat.user("Bob")
+async def test_report_and_admin_bodies_are_checked(chat: Chat, smtp):
+    root, ann, bob = await _admin(chat, smtp), await chat.user("Ann"), await chat.user("Bob")
     room = await chat.room(ann)
     a = await chat.socket(ann)
     sent = (await a.call("send-message", {"roomId": room["id"], "text": "hi"}))["message"]

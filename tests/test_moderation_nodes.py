@@ -11,7 +11,7 @@ import pytest
 
 from chat.store.embedded import EmbeddedMongo
 from tests.cluster import Api, Node, RedisServer, node_env
-from tests.helpers import PASSWORD, register
+from tests.helpers import PASSWORD, register, verify_email
 from tests.realtime import Peer, note_disconnect, open_peer
 
 pytestmark = [
@@ -25,10 +25,10 @@ ADMIN = "root@example.com"
 
 
 @pytest.fixture
-def nodes(mongo: EmbeddedMongo, tmp_path):
+def nodes(mongo: EmbeddedMongo, tmp_path, smtp):
     redis = RedisServer(tmp_path)
     redis.start()
-    env = node_env(mongo.uri, redis.url, tmp_path, ADMIN_EMAILS=ADMIN)
+    env = node_env(mongo.uri, redis.url, tmp_path, ADMIN_EMAILS=ADMIN, SMTP_URL=smtp.url)
     started = [Node(env), Node(env)]
     try:
         for node in started:
@@ -80,9 +80,10 @@ async def test_a_block_or_a_mute_on_node_one_holds_on_node_two_at_once(nodes, ap
         await b.close()
 
 
-async def test_disabling_cuts_sockets_on_both_nodes(nodes, api: Api):
+async def test_disabling_cuts_sockets_on_both_nodes(nodes, api: Api, smtp):
     one, two = nodes
     root = await register(api.session, "Root", email=ADMIN, base=one.url)
+    await verify_email(api.session, root, smtp, base=one.url)  # an admin's address is verified
     bob = await api.user(two, "Bob")
     peers = [await open_peer(one.url, bob), await open_peer(two.url, bob)]
     try:

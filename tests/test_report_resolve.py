@@ -10,20 +10,23 @@ import dataclasses
 
 import pytest
 
-from tests.helpers import register
+from tests.helpers import register, verify_email
 from tests.realtime import Chat, Peer, User
 
 ADMIN = "root@example.com"
 
 
 @pytest.fixture
-def settings(settings):
-    return dataclasses.replace(settings, admin_emails=(ADMIN,), rate_limit_edits="2/minute")
+def settings(settings, smtp):
+    return dataclasses.replace(
+        settings, admin_emails=(ADMIN,), rate_limit_edits="2/minute", smtp_url=smtp.url
+    )
 
 
-async def _admin(chat: Chat) -> User:
+async def _admin(chat: Chat, smtp) -> User:
     user = await register(chat.rest, "Root", email=ADMIN)
     chat.rest.session.cookie_jar.clear()
+    await verify_email(chat.rest, user, smtp)  # an admin's address is verified
     return user
 
 
@@ -35,8 +38,8 @@ async def _reported(chat: Chat, sender: Peer, room_id: str, reporter: User, text
     return sent["message"]["id"], body["report"]["id"]
 
 
-async def test_two_resolutions_at_once_one_wins_and_the_message_matches_it(chat: Chat):
-    root, ann, bob = await _admin(chat), await chat.user("Ann"), await chat.user("Bob")
+async def test_two_resolutions_at_once_one_wins_and_the_message_matches_it(chat: Chat, smtp):
+    root, ann, bob = await _admin(chat, smtp), await chat.user("Ann"), await chat.user("Bob")
     room = await chat.room(ann)
     a = await chat.socket(ann)
     for round_ in range(4):
@@ -57,8 +60,8 @@ async def test_two_resolutions_at_once_one_wins_and_the_message_matches_it(chat:
         assert stored["action"] == won["action"]
 
 
-async def test_deleting_from_the_desk_spends_none_of_the_admins_edits(chat: Chat):
-    root, ann, bob = await _admin(chat), await chat.user("Ann"), await chat.user("Bob")
+async def test_deleting_from_the_desk_spends_none_of_the_admins_edits(chat: Chat, smtp):
+    root, ann, bob = await _admin(chat, smtp), await chat.user("Ann"), await chat.user("Bob")
     room = await chat.room(ann)
     a = await chat.socket(ann)
     for n in range(4):  # twice the admin's budget of edits
