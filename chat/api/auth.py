@@ -128,7 +128,8 @@ async def reset_password(request: web.Request, data: Data) -> web.Response:
     status=202,
 )
 async def request_verification(request: web.Request, me: Principal) -> web.Response:
-    await request.app[SERVICES].lifecycle.recovery.request_verification(me)
+    if not await request.app[SERVICES].lifecycle.recovery.request_verification(me):
+        return ok({"message": "Your email address is verified already: no email sent"}, 202)
     return ok({"message": f"A link is on its way to {me.user.email}"}, 202)
 
 

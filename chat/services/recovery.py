@@ -15,7 +15,6 @@ from collections.abc import Coroutine
 from typing import Any
 
 from chat.domain import User
-from chat.errors import Conflict
 from chat.kit.log_limit import LogLimit
 from chat.ratelimit import RateLimiter
 from chat.security import PasswordHasher
@@ -130,11 +129,14 @@ class RecoveryService:
 
     # -- email verification ---------------------------------------------------------------------
 
-    async def request_verification(self, me: Principal) -> None:
+    async def request_verification(self, me: Principal) -> bool:
+        """Email a verification link; False, sending nothing (and counting nothing), when the
+        address is verified already (the contract's 202 either way)."""
         if me.user.email_verified:
-            raise Conflict("Your email address is already verified")
+            return False
         await self._budget(me.user.email)
         self.jobs.spawn(self._send_verification(me.user), "verification")
+        return True
 
     async def _send_verification(self, user: User) -> None:
         token = await self.tokens.issue(user, "verify")
