@@ -10,15 +10,15 @@ from typing import Any
 
 from chat.domain import Message, Room, User
 from chat.services.presenters.shapes import MessageWire
+from chat.services.presenters.users import DELETED_USER_NAME
 
 BODY_LIMIT = 200  # characters of a push's body (the contract's bound)
-DELETED_SENDER = "Deleted user"
 
 
 def push_payload(message: Message, sender: User | None, room: Room) -> dict[str, Any]:
     """`{type, roomId, messageId, seq, title, body}`: the title is the room's name, or the
     sender's in a direct room; the body is "Sender: text", or a word for an attachment."""
-    name = sender.name if sender is not None else DELETED_SENDER
+    name = sender.name if sender is not None else DELETED_USER_NAME
     return {
         "type": "message",
         "roomId": message.room_id,

@@ -11,7 +11,7 @@ from chat.services.presenters.shapes import (
     ThreadWire,
 )
 from chat.services.presenters.time import iso
-from chat.services.presenters.users import sender_view
+from chat.services.presenters.users import DELETED_USER_NAME, sender_view
 
 
 def reactions_view(rows: list[Reaction]) -> list[ReactionWire]:
@@ -32,7 +32,7 @@ def message_view(
         "ver": msg.ver,  # messages stored before vers existed: 0
         "sender": sender_view(sender)
         if sender
-        else {"id": msg.sender_id, "name": "Deleted user", "avatarUrl": None},
+        else {"id": msg.sender_id, "name": DELETED_USER_NAME, "avatarUrl": None},
         "type": msg.type,
         "text": msg.text,
         "attachments": [attachment_view(a) for a in msg.attachments],

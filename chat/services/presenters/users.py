@@ -6,6 +6,9 @@ from chat.domain import User
 from chat.services.presenters.shapes import SenderWire, UserWire
 from chat.services.presenters.time import iso
 
+# Who a deleted account's messages, direct rooms and notifications are shown as from.
+DELETED_USER_NAME = "Deleted user"
+
 
 def user_view(user: User, online: bool, *, own: bool = False, admin: bool = False) -> UserWire:
     """A profile; `own`: as its user sees it (with email, verification, role, direct rooms)."""
@@ -29,11 +32,11 @@ def user_view(user: User, online: bool, *, own: bool = False, admin: bool = Fals
 
 
 def deleted_user_view(user_id: str, since: int) -> UserWire:
-    """What a direct room shows of a peer whose account was deleted: the id, "Deleted user", and
+    """What a direct room shows of a peer whose account was deleted: the id, DELETED_USER_NAME, and
     (having no date of its own) `since`, the room's creation, as createdAt."""
     return {
         "id": user_id,
-        "name": "Deleted user",
+        "name": DELETED_USER_NAME,
         "avatarUrl": None,
         "bio": "",
         "status": "offline",
