@@ -94,6 +94,7 @@ def build_services(
     mentions = MentionService(store, b.access, b.urls)
     threads = ThreadService(store, b.access, b.urls)
     notifications = build_notifications(settings, store, ledger, b.urls)
+    b.rooms.on_level_change = notifications.level_changed
     messages = MessageService(
         store, b.access, publisher, limiter, b.typing, b.files, b.urls, mentions, threads,
         rules=SendRules(b.rules, b.access, limiter, b.admins), notifier=notifications,

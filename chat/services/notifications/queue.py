@@ -6,8 +6,10 @@ than stale ones, and memory stays bounded. A job whose handler raises Retry runs
 1, 2, 4, ... seconds (with jitter), at most `max_tries` times in all.
 
 Two ways to keep the work below what the event loop can spare (acks and broadcasts share it):
-`rate` paces the jobs started per second (a token bucket), and a job put with a `key` that
-matches one still waiting replaces that one's item instead of queueing another.
+`rate` paces the work started per second (a token bucket: a job takes one token, and its handler
+may `spend` more for what it found to do), and a job put with a `key` that matches one still
+waiting replaces that one's item instead of queueing another. A handler that raises Later puts
+its job back for a moment without spending a try or a token (its destination is busy enough).
 """
 
 from __future__ import annotations
@@ -35,6 +37,14 @@ class Retry(Exception):
     """Raised by a handler: a passing failure (a 5xx, no connection); try again later."""
 
 
+class Later(Exception):
+    """Raised by a handler before it starts any work: not now (enough is in flight to where
+    the job goes); the job waits LATER_SECONDS and keeps its tries."""
+
+
+LATER_SECONDS = 0.25
+
+
 @dataclass(slots=True)
 class Job(Generic[T]):
     item: T
@@ -50,7 +60,8 @@ class _Due(Generic[T]):
 
 
 class JobQueue(Generic[T]):
-    """`handle(item)` runs each job; `give_up(item, reason)` hears of one whose tries are spent."""
+    """`handle(item)` runs each job; `give_up(item, reason)` hears of one whose tries are spent;
+    `size(item)` is what a dropped job counts for in chat_notifications_dropped_total."""
 
     def __init__(
         self,
@@ -64,6 +75,7 @@ class JobQueue(Generic[T]):
         max_backoff: float = 60.0,
         rate: float | None = None,
         burst: int = 50,
+        size: Callable[[T], int] = lambda _: 1,
     ) -> None:
         self.handle = handle
         self.give_up = give_up
@@ -85,6 +97,7 @@ class JobQueue(Generic[T]):
         self.burst = burst
         self._tokens = float(burst)
         self._filled = time.monotonic()
+        self.size = size
 
     def __len__(self) -> int:
         return len(self._ready) + len(self._waiting)
@@ -115,7 +128,7 @@ class JobQueue(Generic[T]):
         while len(self) > self.limit:
             dropped = self._ready.popleft() if self._ready else heapq.heappop(self._waiting).job
             self._unkey(dropped)
-            NOTIFICATIONS_DROPPED.inc()
+            NOTIFICATIONS_DROPPED.inc(self.size(dropped.item))
             self._log.warning(
                 "full", "notifications: queue full at %d jobs; dropping the oldest", self.limit
             )
@@ -184,6 +197,12 @@ class JobQueue(Generic[T]):
             with contextlib.suppress(TimeoutError):  # a retry fell due
                 await asyncio.wait_for(self._wake.wait(), timeout)
 
+    def spend(self, units: float) -> None:
+        """Take `units` more tokens for work a job turned out to hold (the bucket may go into
+        debt: later starts wait until it is paid off)."""
+        if self.rate is not None:
+            self._tokens -= units
+
     def _token(self, now: float) -> float:
         """Take a token (at most `rate` starts a second, `burst` at once) and answer 0, or
         answer how long until there is one."""
@@ -205,14 +224,23 @@ class JobQueue(Generic[T]):
                 self.give_up(job.item, f"{exc} (after {job.tries} tries)")
                 return
             self._retry_later(job)
+        except Later:
+            job.tries -= 1
+            if self.rate is not None:
+                self._tokens = min(self.burst, self._tokens + 1)  # it did no work
+            self._wait(job, LATER_SECONDS * random.uniform(0.75, 1.25))  # noqa: S311 - jitter
         except Exception:  # a bug: said with its traceback, and the other jobs go on
             log.exception("notifications: a job failed")
 
     def _retry_later(self, job: Job[T]) -> None:
+        delay = min(self.max_backoff, self.backoff * 2 ** (job.tries - 1))
+        self._wait(job, delay * random.uniform(0.75, 1.0))  # noqa: S311 - jitter, not a secret
+
+    def _wait(self, job: Job[T], delay: float) -> None:
+        if self._closing:
+            return
         if job.key is not None:
             self._keyed.setdefault(job.key, job)  # a newer item may still take its place
-        delay = min(self.max_backoff, self.backoff * 2 ** (job.tries - 1))
-        delay *= random.uniform(0.75, 1.0)  # noqa: S311 - jitter, not a secret
         heapq.heappush(self._waiting, _Due(time.monotonic() + delay, next(self._order), job))
         self._shed()
         self._wake.set()

@@ -1,16 +1,17 @@
 """NotificationService: the Notifier that the group commit hands each stored message to.
 
 Three bounded background queues, so that no kind of work waits behind another: finding who to
-notify (one job per room and moment: messages of a room that wait are decided together), the
-pushes (one per subscription; paced, and coalesced per browser and room), and the webhook calls
-(one per message).
+notify (one job for the messages, of any rooms, that arrive while the deciders are busy: they are
+decided together), the pushes (one per subscription; paced, and coalesced per browser and room),
+and the webhook calls (one per message). A message that mentions nobody in a room known to be
+quiet (nobody there chose `all`: dispatch.py) is never queued at all.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from chat.domain import Message, User
 from chat.errors import Unavailable
@@ -28,22 +29,28 @@ from chat.store.push_subscriptions import PushSubscription
 
 log = logging.getLogger("chat.notifications")
 
-QUEUE_LIMIT = 10_000  # jobs per queue; past it the oldest are dropped
-# A push costs about half a millisecond of the event loop (encryption, signing, the request),
-# and deciding a message's recipients a few: these paces keep both to a small share of it, so a
-# busy room's notifications cannot slow the acks and broadcasts that share the loop. Under a
-# burst a room's messages are decided together and a browser gets the room's newest.
+QUEUE_LIMIT = 10_000  # pushes or webhook calls per queue; past it the oldest are dropped
+MESSAGES_PER_DISPATCH = 100  # messages decided together at most
+DISPATCH_LIMIT = QUEUE_LIMIT // MESSAGES_PER_DISPATCH  # dispatch jobs (so, messages) kept
+# The loop's budget, by the work done rather than the rooms it was done for. A push costs about
+# half a millisecond of the event loop (encryption, signing, the request); deciding costs a few
+# tens of microseconds per member asked about (each message of a direct room: its peer; of a
+# group room: its members at `all` and those it mentions). These paces keep both to a small
+# share, so notifications cannot slow the acks and broadcasts that share the loop. Under a burst
+# the messages that wait are decided together and a browser gets each room's newest.
 PUSHES_PER_SECOND = 200
-DISPATCHES_PER_SECOND = 20
-MESSAGES_PER_DISPATCH = 100
+PUSH_WORKERS = 16  # pushes in flight at once (a slow endpoint holds one: push.py caps them)
+ASKED_PER_SECOND = 5_000
 
 
 @dataclass(slots=True)
 class Dispatch:
-    """Stored messages of one room whose recipients are yet to be found."""
+    """Stored messages, of any rooms, whose recipients are yet to be found."""
 
-    room_id: str
-    messages: list[tuple[Message, User | None]]
+    messages: list[tuple[Message, User | None]] = field(default_factory=list)
+
+
+OPEN = "open"  # the key of the dispatch job not yet started, which takes the messages arriving
 
 
 class NotificationService:
@@ -64,12 +71,13 @@ class NotificationService:
         self.push = push
         self.webhook = webhook
         self.dispatches: JobQueue[Dispatch] = JobQueue(
-            self._dispatch, self._dispatch_failed, limit=QUEUE_LIMIT, workers=2,
-            rate=DISPATCHES_PER_SECOND, burst=10,
+            self._dispatch, self._dispatch_failed, limit=DISPATCH_LIMIT, workers=2,
+            rate=ASKED_PER_SECOND, burst=ASKED_PER_SECOND // 5, size=lambda d: len(d.messages),
         )  # fmt: skip
         self.pushes: JobQueue[PushJob] = JobQueue(
-            self._push, self._push_failed, limit=QUEUE_LIMIT, rate=PUSHES_PER_SECOND
-        )
+            self._push, self._push_failed, limit=QUEUE_LIMIT, workers=PUSH_WORKERS,
+            rate=PUSHES_PER_SECOND,
+        )  # fmt: skip
         self.webhooks: JobQueue[WebhookJob] = JobQueue(
             self._call_webhook, self._webhook_failed, limit=QUEUE_LIMIT
         )
@@ -81,15 +89,20 @@ class NotificationService:
         try:
             if message.type == "system" or (self.push is None and self.webhook is None):
                 return
-            room_id = message.room_id
-            waiting = self.dispatches.pending(room_id)
-            if waiting is not None and len(waiting.messages) < MESSAGES_PER_DISPATCH:
-                waiting.messages.append((message, sender))
+            if not message.mentions and self.recipients.quiet(message.room_id):
                 return
-            self.dispatches.release(room_id)
-            self.dispatches.put(Dispatch(room_id, [(message, sender)]), key=room_id)
+            waiting = self.dispatches.pending(OPEN)
+            if waiting is None or len(waiting.messages) >= MESSAGES_PER_DISPATCH:
+                self.dispatches.release(OPEN)
+                waiting = Dispatch()
+                self.dispatches.put(waiting, key=OPEN)
+            waiting.messages.append((message, sender))
         except Exception:  # the send must not fail because of its notifications
             log.exception("notifications: could not queue message %s", message.id)
+
+    def level_changed(self, room_id: str) -> None:
+        """A member of the room chose a notification level (on this node)."""
+        self.recipients.level_changed(room_id)
 
     @property
     def idle(self) -> bool:
@@ -109,18 +122,18 @@ class NotificationService:
 
     async def _dispatch(self, work: Dispatch) -> None:
         """Find the recipients, then queue the pushes and the webhook calls."""
-        messages = [message for message, _ in work.messages]
         try:
-            room = await self.recipients.room(work.room_id)
-            if room is None:
-                return
-            found = await self.recipients.of(messages, room)
+            rooms = await self.recipients.rooms(m.room_id for m, _ in work.messages)
+            sent = [(m, sender) for m, sender in work.messages if m.room_id in rooms]
+            found, asked = await self.recipients.of([m for m, _ in sent], rooms)
             subscriptions = await self._subscriptions({r.user_id for f in found for r in f})
         except Unavailable as exc:
             raise Retry(f"cannot tell who to notify: {exc}") from None
-        for (message, sender), recipients in zip(work.messages, found, strict=True):
+        self.dispatches.spend(asked)
+        for (message, sender), recipients in zip(sent, found, strict=True):
             if not recipients:
                 continue
+            room = rooms[message.room_id]
             if subscriptions:
                 data = encode(push_payload(message, sender, room))
                 self._queue_pushes(data, recipients, subscriptions, room.id)
