@@ -15,19 +15,13 @@ from pymongo import AsyncMongoClient
 
 from chat.api.keys import SERVICES
 from chat.app import create_app
-from tests.helpers import PASSWORD, User, eventually, register
+from tests.helpers import PASSWORD, User, eventually, register, verify_email
 from tests.push_standin import Browser, PushService
 from tests.realtime import Chat
 from tests.smtp_server import SmtpServer
 
 ADMIN = "root@example.com"
 WITHIN = 60  # a bound for a stuck test, not an expectation
-
-
-@pytest.fixture
-async def smtp() -> AsyncIterator[SmtpServer]:
-    async with SmtpServer() as server:
-        yield server
 
 
 @pytest.fixture
@@ -45,7 +39,9 @@ async def chat(
     settings: Any,
     smtp: SmtpServer,
 ) -> AsyncIterator[Chat]:
-    changed = dataclasses.replace(settings, smtp_url=smtp.url, admin_emails=(ADMIN,))
+    changed = dataclasses.replace(
+        settings, smtp_url=smtp.url, admin_emails=(ADMIN,), push_allow_loopback=True
+    )
     server = await aiohttp_server(create_app(changed))
     harness = Chat(server, await aiohttp_client(server))
     yield harness
@@ -142,9 +138,7 @@ async def test_a_password_reset_ends_the_push_of_every_browser(chat, smtp, push)
 async def test_disabling_drops_every_subscription_older_ones_included(chat, smtp, push, settings):
     root = await register(chat.rest, "Root", email=ADMIN)
     chat.rest.session.cookie_jar.clear()
-    await chat.api("POST", "/api/auth/email/verify-request", root)  # (an admin may need it)
-    token = (await smtp.wait_for(ADMIN)).link_token("verify")
-    assert (await chat.rest.post("/api/auth/email/verify", json={"token": token})).status == 200
+    await verify_email(chat.rest, root, smtp)  # a server admin's address is verified
     ann, bob = await chat.user("Ann"), await chat.user("Bob")
     await subscribe(chat, ann, push, "ann-phone")
     await subscribe(chat, ann, push, "ann-laptop")
