@@ -1,6 +1,6 @@
 """The guard on push endpoints at run time (chat/outbound), on by default in every environment:
-a name that resolves to a loopback address is refused for good, a redirect hop to a private
-address is refused, and PUSH_ALLOW_LOOPBACK opens loopback only."""
+a name that resolves to a loopback address is refused for good and its subscription dropped, a
+redirect hop to a private address is refused, and PUSH_ALLOW_LOOPBACK opens loopback only."""
 
 from __future__ import annotations
 
@@ -11,9 +11,14 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from chat.api.keys import SERVICES
 from chat.outbound.guard import PublicResolver, Refused, hop_guard
 from chat.outbound.http import Outbound, Unreachable, refused
 from chat.store.embedded import free_port
+from tests.helpers import eventually
+from tests.push_standin import Browser
+
+WITHIN = 60
 
 
 class Hops:
@@ -113,3 +118,30 @@ async def test_a_redirect_hop_to_a_private_address_is_refused(hops):
         await http.close()
     assert unreachable.value.permanent, unreachable.value
     assert hops.seen == ["/hop", "/hop"]
+
+
+async def test_a_push_to_a_name_resolving_to_loopback_fails_for_good_and_its_subscription_goes(
+    chat, hops
+):
+    """Without PUSH_ALLOW_LOOPBACK (the default): not retried, and dropped after three."""
+    name = _loopback_name()
+    ann, bob = await chat.user("Ann"), await chat.user("Bob")
+    browser = Browser(f"https://{name}:{hops.port}/push")
+    status, body = await chat.api("POST", "/api/push/subscriptions", bob, json=browser.subscription)
+    assert status == 201, body  # a name: the check at subscribe time cannot tell
+    status, body = await chat.api("POST", "/api/rooms/direct", ann, json={"userId": bob.id})
+    room_id = body["room"]["id"]
+    notifications = chat.server.app[SERVICES].notifications
+    store = notifications.store
+
+    async def idle() -> bool:
+        return notifications.idle
+
+    for n in range(3):
+        assert await store.push_subscriptions.of_user(bob.id) != []
+        path = f"/api/rooms/{room_id}/messages"
+        status, _ = await chat.api("POST", path, ann, json={"text": f"hello {n}"})
+        assert status == 201
+        assert await eventually(idle, within=WITHIN, every=0.05)
+    assert await store.push_subscriptions.of_user(bob.id) == []
+    assert hops.seen == []
