@@ -34,7 +34,9 @@ export async function chatServer(extraEnv = {}) {
         RATE_LIMIT_USER_MESSAGES: "100000/10seconds", RATE_LIMIT_EDITS: "100000/minute",
         RATE_LIMIT_REACTIONS: "100000/minute", RATE_LIMIT_TYPING: "100000/second",
         PUSH_ALLOW_LOOPBACK: "true", // the demo test's push service stand-in is on loopback
-        CLIENT_URL: "http://localhost:5173", PRESENCE_GRACE_SECONDS: "1", ...extraEnv,
+        CLIENT_URL: "http://localhost:5173", PRESENCE_GRACE_SECONDS: "1",
+        PUBLIC_URL: base, // emailed links point at this server
+        ...extraEnv,
       },
     });
     const exited = new Promise((resolve) => child.once("exit", resolve));
