@@ -4,6 +4,12 @@
 // Thread replies are ordinary messages of the room (a seq, counted as unread, read by the same
 // pointer), so they stay in the main timeline, marked "in a thread"; the thread panel shows a
 // root with its replies alone.
+//
+// Safety: a member's profile (from the member list) blocks and unblocks, and for the room's owner
+// and admins bans and mutes; a message's actions report it; the room's Moderation dialog sets slow
+// mode and lifts bans and mutes; a server admin (your user's `role`) gets the reports queue. A
+// refused write says why in place of the composer: muted (until when), slow mode's countdown, or
+// a direct room closed by a block ("You can't message this user", the same words either way).
 "use strict";
 
 const $ = (id) => document.getElementById(id);
@@ -27,6 +33,28 @@ const state = {
   typingTimer: null,
   thread: null, // the open thread panel: {rootId, roomId, root, replies, hasMore}
   pins: null, // the open pins list: {roomId, messages} (most recently pinned first; null: loading)
+  blocked: new Map(), // userId -> User: whom I block, most recently blocked first
+  muted: new Map(), // roomId -> mutedUntil (ISO, or null: until lifted), learnt from a refusal
+  waitUntil: new Map(), // roomId -> epoch ms: when a RATE_LIMITED send may go again (retryAfter)
+  cantMessage: new Set(), // direct roomIds whose sends were refused (a block, either way)
+  reported: new Set(), // messageIds reported from this page
+  leaving: false, // our own account deletion is under way: its session-expired is expected
+  profile: null, // the open member's profile: {roomId, user, role, mute (undefined: not asked)}
+  moderation: null, // the open Moderation dialog: {roomId, bans, mutes} (null lists: loading)
+  reporting: null, // the message the report dialog is about
+  reports: [], // the admin screen's reports
+  adminUsers: [], // the admin screen's people found
+  accountNotes: new Map(), // userId -> what the admin just did to the account ("Account disabled")
+};
+
+const CANT_MESSAGE = "You can't message this user";
+const DELETED_NAME = "Deleted user";
+const NOTICE_KEY = "chat-notice"; // a notice that outlives the reload a sign-out makes
+// Why the server ended this session (session-expired's reason), said on the sign-in screen.
+const SIGNED_OUT = {
+  disabled: { text: "Your account was disabled", bad: true },
+  "account-deleted": { text: "This account was deleted" },
+  "password-reset": { text: "The password was reset: log in with the new one" },
 };
 
 // -- small helpers --------------------------------------------------------------------------------
@@ -52,18 +80,22 @@ async function api(method, path, body) {
   }
   const res = await fetch(path, init);
   const data = res.status === 204 ? {} : await res.json().catch(() => ({}));
-  if (!res.ok) {
-    const wait = data.error?.details?.retryAfter;
-    throw new Error((data.error?.message || `${res.status} ${res.statusText}`) + (wait ? ` (try again in ${wait} s)` : ""));
-  }
+  if (!res.ok) throw failure(data.error || { message: `${res.status} ${res.statusText}` }, res.status);
   return data;
 }
 
 // Every event has an ack: {ok: true, ...} or {ok: false, error}.
 async function call(event, payload) {
   const ack = await state.socket.timeout(10000).emitWithAck(event, payload);
-  if (!ack.ok) throw new Error(ack.error.message);
+  if (!ack.ok) throw failure(ack.error);
   return ack;
+}
+
+// An Error with the contract's code and details (mutedUntil, retryAfter, ...) and the HTTP status.
+function failure(error, status) {
+  const wait = error.details?.retryAfter;
+  const err = new Error((error.message || error.code) + (wait ? ` (try again in ${wait} s)` : ""));
+  return Object.assign(err, { code: error.code, details: error.details || {}, status });
 }
 
 function clientId() {
@@ -78,20 +110,145 @@ function showError(where, err) {
 const time = (iso) => new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
 const roomTitle = (room) => (room.type === "direct" ? room.peer?.name || "Direct chat" : room.name);
 
+// A time today as 14:05; another day's with its date.
+function when(iso) {
+  const d = new Date(iso);
+  return d.toDateString() === new Date().toDateString() ? time(iso) : d.toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
+}
+
+function duration(seconds) {
+  if (seconds % 3600 === 0) return seconds === 3600 ? "hour" : `${seconds / 3600} hours`;
+  if (seconds % 60 === 0) return seconds === 60 ? "minute" : `${seconds / 60} minutes`;
+  return `${seconds} seconds`;
+}
+
+// A deleted account: "Deleted user" with no avatar (a direct room's peer also has no lastSeen).
+const isGone = (user) => Boolean(user) && user.name === DELETED_NAME && !user.avatarUrl && !user.lastSeen;
+const serverAdmin = () => state.me?.role === "admin";
+
+// A line at the top of the app and of the sign-in screen (whichever shows); "" hides it.
+function notify(text, { bad = false } = {}) {
+  for (const id of ["notice", "auth-notice"]) {
+    $(id).hidden = !text;
+    $(id).classList.toggle("bad", bad);
+    $(id).querySelector(".notice-text").textContent = text || "";
+  }
+}
+for (const button of document.querySelectorAll(".notice-close")) button.addEventListener("click", () => notify(""));
+
+// Signed out by the server (or by deleting the account here): a fresh page that says why.
+function signedOut(notice) {
+  state.socket?.disconnect(); // else a session-expired would reload the page a second time
+  if (notice) sessionStorage.setItem(NOTICE_KEY, JSON.stringify(notice));
+  location.reload();
+}
+
+// Every dialog's close button (and cancel) closes it; Escape does too (the browser's own).
+for (const button of document.querySelectorAll(".dialog-close, .dialog-cancel")) {
+  button.addEventListener("click", () => button.closest("dialog").close());
+}
+
 // -- sign in ----------------------------------------------------------------------------------------
 
+// An emailed link lands here as /?reset=<token> (a new-password form) or /?verify=<token> (posted
+// at once); the token leaves the address bar (and so the history) as soon as it is read.
 async function start() {
+  const params = new URLSearchParams(location.search);
+  const reset = params.get("reset");
+  const verify = params.get("verify");
+  if (reset !== null || verify !== null) history.replaceState(null, "", location.pathname + location.hash);
+  const carried = sessionStorage.getItem(NOTICE_KEY);
+  if (carried) {
+    sessionStorage.removeItem(NOTICE_KEY);
+    const { text, bad } = JSON.parse(carried);
+    notify(text, { bad });
+  }
+  if (reset !== null) {
+    resetToken = reset;
+    return showAuth("reset-form");
+  }
   try {
     state.me = (await api("GET", "/api/auth/me")).user;
   } catch {
-    return showAuth();
+    showAuth();
+    if (verify !== null) await verifyEmail(verify);
+    return;
   }
   await enter();
+  if (verify !== null) await verifyEmail(verify);
 }
 
-function showAuth() {
+let resetToken = null;
+
+// The sign-in screen shows one card: log in (or register), forgot password, or a new password.
+function showAuth(view = "auth-form") {
   $("app").hidden = true;
   $("auth").hidden = false;
+  for (const id of ["auth-form", "forgot-form", "reset-form"]) $(id).hidden = id !== view;
+}
+
+$("forgot").addEventListener("click", () => {
+  $("forgot-form").elements.email.value = $("auth-form").elements.email.value;
+  $("forgot-sent").hidden = true;
+  showError("forgot-error");
+  showAuth("forgot-form");
+});
+// Back from a reset link: to the app if this browser is signed in, else to log in.
+for (const button of document.querySelectorAll(".back-to-login")) {
+  button.addEventListener("click", () => {
+    if ($("reset-form").hidden) return showAuth();
+    resetToken = null;
+    start();
+  });
+}
+
+// The same words whatever the server answers (it answers 202 for any address): only a rate limit
+// is worth telling, as it says when to try again.
+$("forgot-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const email = event.target.elements.email.value.trim();
+  showError("forgot-error");
+  $("forgot-sent").hidden = true;
+  try {
+    await api("POST", "/api/auth/password/forgot", { email });
+  } catch (err) {
+    if (err.code === "RATE_LIMITED") return showError("forgot-error", err);
+  }
+  $("forgot-sent").textContent = "If an account uses this address, a link is on its way";
+  $("forgot-sent").hidden = false;
+});
+
+// Every session of the account ends with a reset, this browser's too (the server clears the
+// cookie): back to log in, with the server's word for it.
+$("reset-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const form = event.target;
+  try {
+    const { message } = await api("POST", "/api/auth/password/reset", { token: resetToken, newPassword: form.elements["new-password"].value });
+    resetToken = null;
+    form.reset();
+    showError("reset-error");
+    state.socket?.disconnect();
+    state.me = null;
+    notify(message);
+    showAuth();
+  } catch (err) {
+    showError("reset-error", err); // used, expired, replaced...: details.token says which, message says it
+  }
+});
+
+// Signed in or not (the token is the proof); if it is this account, its flag turns at once.
+async function verifyEmail(token) {
+  try {
+    const { user } = await api("POST", "/api/auth/email/verify", { token });
+    if (state.me?.id === user.id) {
+      state.me = { ...state.me, ...user };
+      renderMe();
+    }
+    notify("Your email address is verified");
+  } catch (err) {
+    notify(err.message, { bad: true });
+  }
 }
 
 $("auth-form").addEventListener("submit", async (event) => {
@@ -104,6 +261,7 @@ $("auth-form").addEventListener("submit", async (event) => {
     const path = registering ? "/api/auth/register" : "/api/auth/login";
     state.me = (await api("POST", path, body)).user;
     showError("auth-error");
+    notify("");
     await enter();
   } catch (err) {
     showError("auth-error", err);
@@ -134,12 +292,19 @@ $("logout").addEventListener("click", async () => {
 async function enter() {
   $("auth").hidden = true;
   $("app").hidden = false;
-  $("me-name").textContent = state.me.name;
+  renderMe();
   $("my-status").value = state.me.status === "offline" ? "online" : state.me.status;
   await loadRooms();
   connect();
   initBell();
+  loadBlocked();
   openFromHash();
+}
+
+function renderMe() {
+  $("me-name").textContent = state.me.name;
+  $("unverified").hidden = state.me.emailVerified !== false;
+  $("admin-button").hidden = !serverAdmin();
 }
 
 // A notification's click opens the app at its room (sw.js): /#room=<id>, on load or in an open page.
@@ -173,7 +338,9 @@ function connect() {
     if (err.data?.code === "UNAUTHORIZED") location.reload();
     else setConnection("Cannot reach the server; retrying…");
   });
-  socket.on("session-expired", () => location.reload());
+  socket.on("session-expired", ({ reason } = {}) => {
+    if (!state.leaving) signedOut(SIGNED_OUT[reason]);
+  });
   socket.on("server-shutdown", () => setConnection("Server restarting…"));
 
   socket.on("new-message", (m) => {
@@ -249,8 +416,14 @@ function connect() {
     state.status.set(user.id, user.status);
     if (roomId === state.current) renderHeader();
   });
-  socket.on("member-left", ({ roomId, userId }) => {
-    if (userId === state.me.id) return dropRoom(roomId);
+  socket.on("member-left", ({ roomId, userId, reason }) => {
+    if (state.moderation?.roomId === roomId && reason === "banned") loadModeration();
+    if (userId === state.me.id) {
+      const room = state.rooms.get(roomId);
+      if (room && reason === "banned") notify(`You were banned from ${roomTitle(room)}`, { bad: true });
+      else if (room && reason === "kicked") notify(`You were removed from ${roomTitle(room)}`);
+      return dropRoom(roomId);
+    }
     state.members.get(roomId)?.delete(userId);
     if (roomId === state.current) renderHeader();
   });
@@ -318,6 +491,15 @@ async function loadRooms() {
 
 function upsertRoom(room) {
   const old = state.rooms.get(room.id);
+  // Slow mode turned off: a wait counted down here is over (the next send tells if not).
+  if (old?.slowModeSeconds && room.slowModeSeconds === 0) state.waitUntil.delete(room.id);
+  // A direct room's peer deleted their account: their messages held here say so too.
+  if (room.type === "direct" && isGone(room.peer) && !isGone(old?.peer)) {
+    const ghost = { id: room.peer.id, name: DELETED_NAME, avatarUrl: null };
+    const list = state.messages.get(room.id) || [];
+    list.forEach((m, i) => m.sender.id === ghost.id && (list[i] = { ...m, sender: ghost }));
+    if (room.id === state.current) renderMessages();
+  }
   state.rooms.set(room.id, { unreadCount: 0, ...old, ...room });
   renderRooms();
   if (room.id === state.current) renderHeader();
@@ -329,6 +511,8 @@ function dropRoom(roomId) {
   state.vers.delete(roomId);
   if (state.thread?.roomId === roomId) closeThread();
   if (state.pins?.roomId === roomId) closePins();
+  if (state.profile?.roomId === roomId) $("profile").close();
+  if (state.moderation?.roomId === roomId) $("moderation").close();
   if (state.current === roomId) {
     state.current = null;
     renderRoom();
@@ -343,8 +527,8 @@ function renderRooms() {
       h(
         "li",
         { class: room.id === state.current ? "room active" : "room", "data-room": room.id, onclick: () => openRoom(room.id) },
-        room.type === "direct" ? presenceDot(room.peer?.id) : null,
-        h("span", { class: "room-name" }, roomTitle(room), room.type === "private" ? " 🔒" : ""),
+        room.type === "direct" ? (isGone(room.peer) ? h("span", { class: "dot", title: "deleted" }) : presenceDot(room.peer?.id)) : null,
+        h("span", { class: isGone(room.peer) ? "room-name ghost" : "room-name" }, roomTitle(room), room.type === "private" ? " 🔒" : ""),
         room.notifications === "none" ? h("span", { class: "muted", title: "Notifications off" }, "🔕") : null,
         room.mentionCount > 0
           ? h("span", { class: "badge at-me", title: `${room.mentionCount} unread ${room.mentionCount === 1 ? "mention" : "mentions"} of you` }, `@${room.mentionCount}`)
@@ -356,6 +540,7 @@ function renderRooms() {
 }
 
 async function openRoom(roomId) {
+  if (roomId !== state.current) notify(""); // a notice belongs to where it was given
   if (state.editing && roomId !== state.current) setEditing(null);
   if (roomId !== state.current) mainPicker.reset();
   if (state.thread && state.thread.roomId !== roomId) closeThread();
@@ -389,14 +574,15 @@ async function openRoom(roomId) {
 }
 
 // Every way into a room (create, invite code, direct, public) ends alike: list it, open it.
-async function enterRoom(getRoom, done) {
+// `refused` words a refusal its own way (a direct room: the same words for a block and a setting).
+async function enterRoom(getRoom, done, refused = (err) => err) {
   try {
     const { room } = await getRoom();
     done();
     upsertRoom(room);
     await openRoom(room.id);
   } catch (err) {
-    showError("chat-error", err);
+    showError("chat-error", refused(err));
   }
 }
 
@@ -433,10 +619,14 @@ $("find-user").addEventListener("submit", async (event) => {
 });
 
 function openDirect(userId) {
-  enterRoom(() => api("POST", "/api/rooms/direct", { userId }), () => {
-    $("people").replaceChildren();
-    $("find-user").reset();
-  });
+  enterRoom(
+    () => api("POST", "/api/rooms/direct", { userId }),
+    () => {
+      $("people").replaceChildren();
+      $("find-user").reset();
+    },
+    (err) => (err.code === "FORBIDDEN" ? new Error(CANT_MESSAGE) : err),
+  );
 }
 
 $("browse").addEventListener("click", async () => {
@@ -554,7 +744,11 @@ $("composer").addEventListener("submit", async (event) => {
   if (state.editing) {
     const messageId = state.editing;
     setEditing(null);
-    return call("edit-message", { messageId, text }).then(({ message }) => replaceMessage(message), (err) => showError("chat-error", err));
+    const roomId = state.current;
+    return call("edit-message", { messageId, text }).then(
+      ({ message }) => replaceMessage(message),
+      (err) => (showError("chat-error", new Error(refusalText(roomId, err))), noteRefusal(roomId, err)),
+    );
   }
   await send(state.current, text, clientId(), { mentions });
 });
@@ -574,11 +768,30 @@ async function send(roomId, text, id, { threadId = null, mentions = [] } = {}) {
     addMessages(roomId, [message]);
     addToThread([message]);
     showError(threadId ? "thread-error" : "chat-error");
+    if (state.cantMessage.delete(roomId) && roomId === state.current) renderComposer();
   } catch (err) {
-    const failed = { ...pending, pending: false, failed: err.message };
+    const failed = { ...pending, pending: false, failed: refusalText(roomId, err) };
     addMessages(roomId, [failed]);
     addToThread([failed]);
+    noteRefusal(roomId, err);
   }
+}
+
+// What a refused write says about the room, for the composer to show: a mute (details.mutedUntil,
+// null for until lifted), a wait (slow mode or the message rate: details.retryAfter), or a direct
+// room closed by a block. A mute ends with no event: at its time, or "try again".
+function noteRefusal(roomId, err) {
+  const details = err.details || {};
+  if (err.code === "FORBIDDEN" && "mutedUntil" in details) state.muted.set(roomId, details.mutedUntil);
+  else if (err.code === "FORBIDDEN" && state.rooms.get(roomId)?.type === "direct") state.cantMessage.add(roomId);
+  else if (err.code === "RATE_LIMITED" && details.retryAfter) state.waitUntil.set(roomId, Date.now() + details.retryAfter * 1000);
+  else return;
+  if (roomId === state.current) renderComposer();
+}
+
+function refusalText(roomId, err) {
+  const direct = state.rooms.get(roomId)?.type === "direct";
+  return err.code === "FORBIDDEN" && direct && !("mutedUntil" in (err.details || {})) ? CANT_MESSAGE : err.message;
 }
 
 $("file").addEventListener("change", async (event) => {
@@ -594,7 +807,8 @@ $("file").addEventListener("change", async (event) => {
     addMessages(message.roomId, [message]);
     scrollToEnd();
   } catch (err) {
-    showError("chat-error", err);
+    showError("chat-error", new Error(refusalText(form.get("roomId"), err)));
+    noteRefusal(form.get("roomId"), err);
   }
 });
 
@@ -602,8 +816,10 @@ $("text").addEventListener("input", () => {
   if (!state.current || state.editing) return;
   if (state.typingRoom !== state.current) {
     stopTyping();
-    state.typingRoom = state.current;
-    call("typing-start", { roomId: state.current }).catch(() => {});
+    const roomId = (state.typingRoom = state.current);
+    // A muted member (or one of a blocked direct room) is refused already here: the composer
+    // says so before the message is written. (A typing rate limit says nothing worth showing.)
+    call("typing-start", { roomId }).catch((err) => err.code === "FORBIDDEN" && noteRefusal(roomId, err));
   }
   clearTimeout(state.typingTimer);
   state.typingTimer = setTimeout(stopTyping, 3000);
@@ -659,6 +875,50 @@ function renderRoom() {
   renderTyping();
 }
 
+// The composer closes while a write would be refused, saying why: muted (until when), a wait
+// counted down to the second, a deleted peer; a block only warns (it may be lifted).
+let composerTimer = null;
+function renderComposer() {
+  clearTimeout(composerTimer);
+  const room = state.rooms.get(state.current);
+  const why = room ? composerState(room) : null;
+  const closed = Boolean(why?.closed);
+  // The thread panel is always of the open room: its composer follows.
+  for (const input of [$("text"), $("file"), $("thread-text")]) input.disabled = closed;
+  for (const form of [$("composer"), $("thread-composer")]) form.querySelector('button[type="submit"]').disabled = closed;
+  const note = $("composer-note");
+  note.hidden = !why;
+  note.classList.toggle("closed", closed);
+  if (note.dataset.text !== (why?.text || "")) {
+    note.dataset.text = why?.text || ""; // redrawn only when it changes: a click on "try again" lands
+    note.replaceChildren(...(why ? [why.text, why.action] : []).filter(Boolean));
+  }
+  if (why?.ticking) composerTimer = setTimeout(renderComposer, 1000);
+}
+
+function composerState(room) {
+  const now = Date.now();
+  if (state.muted.has(room.id)) {
+    const until = state.muted.get(room.id);
+    if (until === null || Date.parse(until) > now) {
+      const again = () => {
+        state.muted.delete(room.id); // lifted early, as far as we know: the next send will tell
+        renderComposer();
+        $("text").focus();
+      };
+      const text = until ? `🔇 Muted until ${when(until)} ` : "🔇 Muted ";
+      return { closed: true, ticking: until !== null, text, action: h("button", { type: "button", class: "link", onclick: again }, "try again") };
+    }
+    state.muted.delete(room.id);
+  }
+  if (room.type === "direct" && isGone(room.peer)) return { closed: true, text: "This account was deleted: the conversation stays readable" };
+  const wait = Math.ceil(((state.waitUntil.get(room.id) || 0) - now) / 1000);
+  if (wait > 0) return { closed: true, ticking: true, text: `${room.slowModeSeconds ? "Slow mode: you" : "You"} can send again in ${wait} s` };
+  state.waitUntil.delete(room.id);
+  if (state.cantMessage.has(room.id)) return { closed: false, text: CANT_MESSAGE };
+  return null;
+}
+
 function renderHeader() {
   const room = state.rooms.get(state.current);
   $("room-name").textContent = room ? roomTitle(room) : "No room open";
@@ -667,14 +927,19 @@ function renderHeader() {
   $("room-tools").hidden = !room;
   if (room) $("notify-level").value = room.notifications || (room.type === "direct" ? "all" : "mentions");
   $("pins-button").hidden = room?.type === "direct"; // both are members there: nobody pins
+  $("moderation-button").hidden = !manages(room);
+  const slow = room?.slowModeSeconds ? `🐢 Slow mode: one message per ${duration(room.slowModeSeconds)}${exempt(room) ? " for members (you are exempt)" : ""}` : "";
+  $("room-rules").hidden = !slow;
+  $("room-rules").textContent = slow;
+  renderComposer();
   const members = [...(state.members.get(state.current)?.values() || [])];
   $("room-info").replaceChildren(
     ...members.map((m) =>
       h(
         "span",
-        { class: "member" },
+        { class: "member", "data-user": m.user.id },
         presenceDot(m.user.id),
-        m.user.name,
+        h("button", { type: "button", class: "link member-name", title: `${m.user.name}: profile`, onclick: () => openProfile(state.current, m.user.id) }, m.user.name),
         room && mayKick(room, m)
           ? h("button", { class: "link kick", title: `Remove ${m.user.name} from the room`, onclick: () => kick(room.id, m) }, room.type === "private" ? "kick and renew the invite code" : "kick")
           : null,
@@ -685,6 +950,9 @@ function renderHeader() {
 
 // Owners and admins pin and unpin (a direct room has neither).
 const mayPin = (room) => Boolean(room) && ["owner", "admin"].includes(room.myRole);
+// ...and ban, mute and set slow mode, from which they (and server admins) are exempt.
+const manages = (room) => mayPin(room) && room.type !== "direct";
+const exempt = (room) => manages(room) || serverAdmin();
 
 // The server's rule (docs/API.md): admins remove members, the owner anyone but themself.
 function mayKick(room, m) {
@@ -712,10 +980,14 @@ async function kick(roomId, m) {
 
 // Green online, amber away, red busy, grey offline; the title says it in words.
 function presenceDot(userId) {
+  const status = presenceOf(userId);
+  return h("span", { class: `dot ${status}`, title: status });
+}
+
+function presenceOf(userId) {
   const online = userId === state.me.id ? state.socket?.connected : state.online.has(userId);
   const chosen = userId === state.me.id ? $("my-status").value : state.status.get(userId);
-  const status = !online ? "offline" : chosen === "away" || chosen === "busy" ? chosen : "online";
-  return h("span", { class: `dot ${status}`, title: status });
+  return !online ? "offline" : chosen === "away" || chosen === "busy" ? chosen : "online";
 }
 
 function renderPresence() {
@@ -740,8 +1012,9 @@ function renderMessages() {
   );
 }
 
+// Server admins delete any message, in any room (docs/API.md, Safety and moderation).
 function permissions(room) {
-  return { canModerate: Boolean(room) && ["owner", "admin"].includes(room.myRole) && room.type !== "direct", canPin: mayPin(room) };
+  return { canModerate: manages(room) || serverAdmin(), canPin: mayPin(room) };
 }
 
 const memberName = (roomId, userId) =>
@@ -764,6 +1037,9 @@ function renderMessage(m, readers, { canModerate, canPin }, { inThread = false }
           own && m.type === "text" ? h("button", { class: "link", onclick: () => setEditing(m) }, "edit") : null,
           own || canModerate ? h("button", { class: "link", onclick: () => remove(m) }, "delete") : null,
           canPin ? h("button", { class: "link pin-toggle", onclick: () => setPin(m, !m.pinned) }, m.pinned ? "unpin" : "pin") : null,
+          !own
+            ? h("button", { class: "link report", title: "Report this message to the server's admins", disabled: state.reported.has(m.id), onclick: () => openReport(m) }, state.reported.has(m.id) ? "reported" : "report")
+            : null,
         )
       : null;
   const replies = m.thread?.replyCount || 0;
@@ -774,7 +1050,7 @@ function renderMessage(m, readers, { canModerate, canPin }, { inThread = false }
     h(
       "header",
       {},
-      h("strong", {}, m.sender.name),
+      h("strong", { class: isGone(m.sender) ? "ghost" : false }, m.sender.name),
       " ",
       h("time", { datetime: m.createdAt }, time(m.createdAt)),
       m.editedAt && !m.deletedAt ? h("span", { class: "muted" }, " (edited)") : null,
@@ -841,7 +1117,8 @@ async function react(m, emoji) {
     const { reactions } = await call("react-message", { messageId: m.id, emoji });
     replaceMessage({ ...(heldMessage(m.roomId, m.id) || m), reactions });
   } catch (err) {
-    showError("chat-error", err);
+    showError("chat-error", new Error(refusalText(m.roomId, err)));
+    noteRefusal(m.roomId, err);
   }
 }
 
@@ -1113,7 +1390,7 @@ function renderPins() {
       h(
         "li",
         { class: "pin", "data-id": m.id },
-        h("strong", {}, m.sender.name),
+        h("strong", { class: isGone(m.sender) ? "ghost" : false }, m.sender.name),
         h("span", { class: "text", title: m.text }, m.text || m.attachments.map((a) => a.name).join(", ")),
         h("time", { datetime: m.createdAt, class: "muted" }, time(m.createdAt)),
         mayPin(room) ? h("button", { class: "link", onclick: () => setPin(m, false) }, "unpin") : null,
@@ -1143,6 +1420,469 @@ $("notify-level").addEventListener("change", async (event) => {
     renderHeader(); // back to the level the server holds
   }
 });
+
+// -- a member's profile: message, block; mute and ban for the room's owner and admins ------------
+
+function openProfile(roomId, userId) {
+  const member = state.members.get(roomId)?.get(userId);
+  if (!member) return;
+  state.profile = { roomId, user: member.user, role: member.role, mute: undefined };
+  $("ban-form").reset();
+  $("mute-form").reset();
+  showError("profile-error");
+  renderProfile();
+  $("profile").showModal();
+  const room = state.rooms.get(roomId);
+  if (room && mayKick(room, member)) loadProfileMute(); // is this member muted here, till when?
+}
+
+$("profile").addEventListener("close", () => (state.profile = null));
+
+async function loadProfileMute() {
+  const p = state.profile;
+  try {
+    const { mutes } = await api("GET", `/api/rooms/${p.roomId}/mutes`);
+    if (state.profile !== p) return;
+    p.mute = mutes.find((x) => x.user.id === p.user.id) || null;
+    renderProfile();
+  } catch (err) {
+    showError("profile-error", err);
+  }
+}
+
+function renderProfile() {
+  const p = state.profile;
+  if (!p) return;
+  const { user } = p;
+  const room = state.rooms.get(p.roomId);
+  const me = user.id === state.me.id;
+  const gone = isGone(user);
+  $("profile-name").textContent = user.name;
+  $("profile-name").classList.toggle("ghost", gone);
+  $("profile-avatar").hidden = !user.avatarUrl;
+  if (user.avatarUrl) $("profile-avatar").src = user.avatarUrl;
+  $("profile-status").textContent = gone ? "" : `${p.role} · ${presenceOf(user.id)}`;
+  $("profile-bio").textContent = user.bio || "";
+  $("profile-note").textContent = me ? "This is you." : gone ? "This account was deleted." : "";
+  $("profile-actions").hidden = me || gone;
+  $("profile-message").hidden = room?.type === "direct"; // you are in your direct room already
+  const blocked = state.blocked.has(user.id);
+  $("profile-block").textContent = blocked ? "Unblock" : "Block";
+  $("profile-block").title = blocked ? `Let ${user.name} message you directly again` : `Neither of you can message the other directly; ${user.name} is not told`;
+  const moderates = Boolean(room) && !gone && mayKick(room, p);
+  $("profile-moderation").hidden = !moderates;
+  $("profile-room").textContent = room ? roomTitle(room) : "";
+  $("profile-muted").hidden = !p.mute;
+  $("profile-muted").replaceChildren(
+    ...(p.mute
+      ? [`🔇 Muted ${p.mute.until ? `until ${when(p.mute.until)}` : "until unmuted"} `, h("button", { type: "button", class: "link", onclick: () => unmuteFromProfile(p) }, "unmute")]
+      : []),
+  );
+}
+
+$("profile-message").addEventListener("click", () => {
+  const { user } = state.profile;
+  $("profile").close();
+  openDirect(user.id);
+});
+
+$("profile-block").addEventListener("click", async () => {
+  const p = state.profile;
+  const on = !state.blocked.has(p.user.id);
+  if (on && !confirm(`Block ${p.user.name}? Neither of you can message the other directly; ${p.user.name} is not told.`)) return;
+  try {
+    await setBlocked(p.user, on);
+    showError("profile-error");
+    renderProfile();
+  } catch (err) {
+    showError("profile-error", err);
+  }
+});
+
+async function setBlocked(user, on) {
+  await api(on ? "POST" : "DELETE", `/api/users/${user.id}/block`);
+  if (on) state.blocked = new Map([[user.id, user], ...state.blocked]);
+  else state.blocked.delete(user.id);
+  // A direct room of ours with them: its composer says so (the other side may still block us).
+  const direct = [...state.rooms.values()].find((r) => r.type === "direct" && r.peer?.id === user.id);
+  if (direct && on) state.cantMessage.add(direct.id);
+  else if (direct) state.cantMessage.delete(direct.id);
+  renderComposer();
+  renderBlocked();
+}
+
+async function loadBlocked() {
+  try {
+    const { users } = await api("GET", "/api/users/blocked");
+    state.blocked = new Map(users.map((u) => [u.id, u]));
+    renderBlocked();
+  } catch (err) {
+    showError("chat-error", err);
+  }
+}
+
+// A mute for a chosen time or until lifted (no minutes); again: the new term replaces the old.
+$("mute-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const p = state.profile;
+  const minutes = Number(event.target.elements.minutes.value);
+  try {
+    const { mute } = await api("POST", `/api/rooms/${p.roomId}/mutes`, minutes ? { userId: p.user.id, minutes } : { userId: p.user.id });
+    if (state.profile !== p) return;
+    p.mute = mute;
+    showError("profile-error");
+    renderProfile();
+  } catch (err) {
+    showError("profile-error", err);
+  }
+});
+
+async function unmuteFromProfile(p) {
+  try {
+    await api("DELETE", `/api/rooms/${p.roomId}/mutes/${p.user.id}`);
+    if (state.profile !== p) return;
+    p.mute = null;
+    renderProfile();
+  } catch (err) {
+    showError("profile-error", err);
+  }
+}
+
+// A ban removes the member at once (member-left, reason banned) and keeps them out by any door.
+$("ban-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const p = state.profile;
+  const room = state.rooms.get(p.roomId);
+  const reason = event.target.elements.reason.value.trim();
+  if (!confirm(`Ban ${p.user.name} from ${roomTitle(room)}? They are removed and cannot come back until unbanned.`)) return;
+  try {
+    await api("POST", `/api/rooms/${p.roomId}/bans`, reason ? { userId: p.user.id, reason } : { userId: p.user.id });
+    state.members.get(p.roomId)?.delete(p.user.id);
+    $("profile").close();
+    notify(`${p.user.name} is banned from ${roomTitle(room)}`);
+    if (p.roomId === state.current) renderHeader();
+  } catch (err) {
+    showError("profile-error", err);
+  }
+});
+
+// -- a room's moderation (owner and admins): slow mode, the mutes and bans in force ---------------
+
+$("moderation-button").addEventListener("click", () => openModeration(state.current));
+$("moderation").addEventListener("close", () => (state.moderation = null));
+
+async function openModeration(roomId) {
+  if (!roomId) return;
+  state.moderation = { roomId, bans: null, mutes: null };
+  showError("moderation-error");
+  renderModeration();
+  $("moderation").showModal();
+  await loadModeration();
+}
+
+async function loadModeration() {
+  const mod = state.moderation;
+  try {
+    const [{ bans }, { mutes }] = await Promise.all([api("GET", `/api/rooms/${mod.roomId}/bans`), api("GET", `/api/rooms/${mod.roomId}/mutes`)]);
+    if (state.moderation !== mod) return;
+    Object.assign(mod, { bans, mutes });
+    renderModeration();
+  } catch (err) {
+    showError("moderation-error", err);
+  }
+}
+
+function renderModeration() {
+  const mod = state.moderation;
+  const room = mod && state.rooms.get(mod.roomId);
+  if (!room) return;
+  $("moderation-title").textContent = `Moderation · ${roomTitle(room)}`;
+  const select = $("slow-mode");
+  const seconds = String(room.slowModeSeconds || 0);
+  if (![...select.options].some((o) => o.value === seconds)) select.append(h("option", { value: seconds }, duration(Number(seconds)))); // set elsewhere
+  select.value = seconds;
+  const people = (list, empty, row) => (!list ? [h("li", { class: "muted" }, "Loading…")] : list.length ? list.map(row) : [h("li", { class: "muted" }, empty)]);
+  $("mutes-list").replaceChildren(
+    ...people(mod.mutes, "Nobody is muted.", (m) =>
+      h(
+        "li",
+        { "data-user": m.user.id },
+        h("span", { class: "who" }, h("strong", {}, m.user.name), h("span", { class: "muted" }, m.until ? ` until ${when(m.until)}` : " until unmuted")),
+        h("button", { type: "button", class: "link", onclick: () => lift(mod, "mutes", m.user) }, "Unmute"),
+      ),
+    ),
+  );
+  $("bans-list").replaceChildren(
+    ...people(mod.bans, "Nobody is banned.", (b) =>
+      h(
+        "li",
+        { "data-user": b.user.id },
+        h("span", { class: "who" }, h("strong", { class: isGone(b.user) ? "ghost" : false }, b.user.name), h("span", { class: "muted" }, ` ${when(b.at)}${b.reason ? ` · ${b.reason}` : ""}`)),
+        h("button", { type: "button", class: "link", onclick: () => lift(mod, "bans", b.user) }, "Unban"),
+      ),
+    ),
+  );
+}
+
+async function lift(mod, kind, user) {
+  try {
+    await api("DELETE", `/api/rooms/${mod.roomId}/${kind}/${user.id}`);
+    mod[kind] = mod[kind].filter((x) => x.user.id !== user.id);
+    showError("moderation-error");
+    renderModeration();
+  } catch (err) {
+    showError("moderation-error", err);
+  }
+}
+
+$("slow-mode").addEventListener("change", async (event) => {
+  const mod = state.moderation;
+  try {
+    const { room } = await api("PATCH", `/api/rooms/${mod.roomId}`, { slowModeSeconds: Number(event.target.value) });
+    upsertRoom(room); // every member hears room-updated
+    showError("moderation-error");
+  } catch (err) {
+    showError("moderation-error", err);
+  }
+  renderModeration(); // what the server holds
+});
+
+// -- reporting a message ------------------------------------------------------------------------
+
+function openReport(m) {
+  state.reporting = m;
+  $("report-quote").textContent = `${m.sender.name}: ${m.text || m.attachments.map((a) => a.name).join(", ")}`;
+  $("report-form").reset();
+  showError("report-error");
+  $("report").showModal();
+}
+
+// One report per person and message: a second is CONFLICT, which says so and changes nothing.
+$("report-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const m = state.reporting;
+  const reason = event.target.elements.reason.value.trim();
+  if (!m || !reason) return;
+  try {
+    await api("POST", `/api/messages/${m.id}/report`, { reason });
+    notify("Reported: the server's admins will look at it");
+  } catch (err) {
+    if (err.status !== 409) return showError("report-error", err);
+    notify("Already reported");
+  }
+  state.reported.add(m.id);
+  $("report").close();
+  renderMessages();
+  renderThread();
+});
+
+// -- your account: email verification, who may message you, blocks, your data, deletion ---------
+
+$("account-button").addEventListener("click", () => {
+  showError("account-error");
+  $("verify-result").textContent = "";
+  $("delete-account").reset();
+  renderAccount();
+  $("account").showModal();
+  loadBlocked(); // blocks made in another tab
+});
+$("unverified").addEventListener("click", () => $("account-button").click());
+
+function renderAccount() {
+  const verified = state.me.emailVerified !== false;
+  $("account-email").textContent = state.me.email;
+  $("email-state").textContent = verified ? "verified" : "not verified";
+  $("email-state").className = verified ? "tag ok" : "tag warn";
+  $("verify-request").hidden = verified;
+  $("allow-direct").value = state.me.allowDirectFrom || "everyone";
+  renderBlocked();
+}
+
+function renderBlocked() {
+  const users = [...state.blocked.values()];
+  $("blocked-list").replaceChildren(
+    ...(users.length
+      ? users.map((user) =>
+          h(
+            "li",
+            { "data-user": user.id },
+            h("span", { class: "who" }, user.name),
+            h("button", { type: "button", class: "link", onclick: () => setBlocked(user, false).catch((err) => showError("account-error", err)) }, "Unblock"),
+          ),
+        )
+      : [h("li", { class: "muted" }, "Nobody.")]),
+  );
+}
+
+// 202 with the server's words: a link on its way, or (verified meanwhile, in another tab or
+// browser) nothing to send; an older server said the latter with 409.
+$("verify-request").addEventListener("click", async () => {
+  let said;
+  try {
+    said = (await api("POST", "/api/auth/email/verify-request")).message;
+  } catch (err) {
+    if (err.status !== 409) return showError("account-error", err);
+    said = "Already verified";
+  }
+  showError("account-error");
+  const { user } = await api("GET", "/api/users/me").catch(() => ({ user: null }));
+  if (user) {
+    state.me = { ...state.me, ...user };
+    renderMe();
+    renderAccount();
+  }
+  $("verify-result").textContent = said;
+});
+
+$("allow-direct").addEventListener("change", async (event) => {
+  try {
+    const { user } = await api("PATCH", "/api/users/me", { allowDirectFrom: event.target.value });
+    state.me = { ...state.me, ...user };
+    showError("account-error");
+  } catch (err) {
+    showError("account-error", err);
+  }
+  renderAccount();
+});
+
+// The password again; on 204 every session of the account is over: back to sign in.
+$("delete-account").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const password = event.target.elements.password.value;
+  if (!confirm("Delete your account for good? Your messages stay, shown as sent by “Deleted user”.")) return;
+  state.leaving = true; // the server cuts this socket (session-expired) before it answers
+  try {
+    await api("DELETE", "/api/users/me", { password });
+    localStorage.removeItem(pushFlag());
+    signedOut({ text: "Your account was deleted" });
+  } catch (err) {
+    state.leaving = false;
+    showError("account-error", err.status === 403 ? new Error("Wrong password") : err);
+  }
+});
+
+// -- the server admin: reports, and accounts to disable or enable ---------------------------------
+
+$("admin-button").addEventListener("click", () => {
+  showError("admin-error");
+  $("admin").showModal();
+  loadReports();
+});
+$("report-status").addEventListener("change", loadReports);
+$("reports-refresh").addEventListener("click", loadReports);
+
+async function loadReports() {
+  const status = $("report-status").value;
+  state.reports = null;
+  renderReports();
+  try {
+    const { reports } = await api("GET", `/api/admin/reports?status=${status}&limit=50`);
+    if ($("report-status").value !== status) return; // switched meanwhile
+    state.reports = reports;
+    showError("admin-error");
+  } catch (err) {
+    state.reports = [];
+    showError("admin-error", err);
+  }
+  renderReports();
+}
+
+function renderReports() {
+  const reports = state.reports;
+  const open = $("report-status").value === "open";
+  if (!reports) return $("reports-list").replaceChildren(h("li", { class: "muted" }, "Loading…"));
+  if (!reports.length) return $("reports-list").replaceChildren(h("li", { class: "muted" }, open ? "No open reports." : "No resolved reports."));
+  $("reports-list").replaceChildren(
+    ...reports.map((r) => {
+      const m = r.message;
+      const quoted = !m ? "(its room was deleted)" : m.deletedAt ? "Message deleted" : m.text || m.attachments.map((a) => a.name).join(", ");
+      return h(
+        "li",
+        { class: "report", "data-report": r.id },
+        h(
+          "p",
+          { class: "report-head" },
+          h("strong", { class: r.reporter ? false : "ghost" }, r.reporter?.name || DELETED_NAME),
+          " reported ",
+          m ? h("strong", { class: isGone(m.sender) ? "ghost" : false }, m.sender.name) : "a message",
+          h("time", { datetime: r.createdAt, class: "muted" }, ` · ${when(r.createdAt)}`),
+        ),
+        h("blockquote", { class: m && !m.deletedAt ? "quote" : "quote muted" }, quoted),
+        h("p", { class: "reason" }, "Reason: ", r.reason),
+        r.status === "open"
+          ? h(
+              "div",
+              { class: "row actions-row" },
+              h("button", { type: "button", class: "secondary", onclick: () => resolveReport(r, "dismiss") }, "Dismiss"),
+              m && !m.deletedAt ? h("button", { type: "button", class: "danger", onclick: () => resolveReport(r, "delete-message") }, "Delete message") : null,
+              ...accountButtons(m?.sender, "sender"),
+            )
+          : h(
+              "div",
+              { class: "row actions-row" },
+              h("span", { class: "muted resolved" }, `Resolved: ${r.action === "delete-message" ? "message deleted" : "dismissed"}${r.resolvedAt ? ` · ${when(r.resolvedAt)}` : ""}`),
+              ...accountButtons(m?.sender, "sender"),
+            ),
+      );
+    }),
+  );
+}
+
+// Disable ends every session of the account at once; enable lets its owner sign in again. The
+// server says nothing of an account's state, so both are offered, with what was done here.
+function accountButtons(user, who) {
+  if (!user || isGone(user) || user.id === state.me.id) return [];
+  return [
+    h("button", { type: "button", class: "secondary", onclick: () => setDisabled(user, true) }, `Disable ${who}`),
+    h("button", { type: "button", class: "secondary", onclick: () => setDisabled(user, false) }, `Enable ${who}`),
+    state.accountNotes.has(user.id) ? h("span", { class: "muted account-note" }, state.accountNotes.get(user.id)) : null,
+  ];
+}
+
+async function resolveReport(r, action) {
+  if (action === "delete-message" && !confirm("Delete this message for everyone?")) return;
+  try {
+    await api("POST", `/api/admin/reports/${r.id}/resolve`, { action });
+    // Deleting the message resolves every open report of it.
+    state.reports = state.reports.filter((x) => x.id !== r.id && !(action === "delete-message" && x.message?.id === r.message?.id));
+    showError("admin-error");
+    renderReports();
+  } catch (err) {
+    showError("admin-error", err);
+    if (err.status === 409) loadReports(); // resolved meanwhile by another admin
+  }
+}
+
+async function setDisabled(user, off) {
+  if (off && !confirm(`Disable ${user.name}'s account? Every session of it ends at once.`)) return;
+  try {
+    await api("POST", `/api/admin/users/${user.id}/${off ? "disable" : "enable"}`);
+    state.accountNotes.set(user.id, off ? "Account disabled" : "Account enabled");
+    showError("admin-error");
+  } catch (err) {
+    showError("admin-error", err);
+  }
+  renderReports();
+  renderAdminUsers();
+}
+
+$("admin-find").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  try {
+    const q = encodeURIComponent(event.target.elements.q.value.trim());
+    state.adminUsers = (await api("GET", `/api/users/search?q=${q}&limit=10`)).users;
+    showError("admin-error");
+  } catch (err) {
+    showError("admin-error", err);
+  }
+  renderAdminUsers();
+});
+
+function renderAdminUsers() {
+  $("admin-users").replaceChildren(
+    ...state.adminUsers.map((user) => h("li", { "data-user": user.id }, h("span", { class: "who" }, user.name), ...accountButtons(user, "account"))),
+  );
+}
 
 // -- Web Push: the bell -----------------------------------------------------------------------------
 
