@@ -5,11 +5,14 @@ import assert from "node:assert/strict";
 import axios from "axios";
 import { io } from "socket.io-client";
 import { chatServer } from "../lib/server.mjs";
+import { linkToken, smtpSink } from "../lib/smtp.mjs";
 
 // Ack bounds catch a stuck suite; a busy machine (one core taken) must still pass.
 const ACK = 30000;
 
-let server, base;
+let server, base, sink;
+// The one server admin (ADMIN_EMAILS) of this run's server.
+const ADMIN_EMAIL = `root-${Date.now()}@example.com`;
 
 // A browser-like client: axios plus the HTTP-only cookie and an Origin, as a page would send.
 function browser() {
@@ -47,19 +50,22 @@ const connected = (socket) =>
   });
 
 let n = 0;
-async function account(name) {
+async function account(name, email = `${name.toLowerCase()}-${Date.now()}-${n++}@example.com`) {
   const b = browser();
-  const email = `${name.toLowerCase()}-${Date.now()}-${n++}@example.com`;
   const reg = await b.api.post("/api/auth/register", { name, email, password: "correct horse" });
   assert.equal(reg.status, 201);
   return { ...b, user: reg.data.user, token: reg.data.token, email };
 }
 
 before(async () => {
-  server = await chatServer();
+  sink = await smtpSink(); // reset and verification emails land here
+  server = await chatServer({ ADMIN_EMAILS: ADMIN_EMAIL, SMTP_URL: sink.url });
   base = server.base;
 });
-after(() => server?.stop());
+after(async () => {
+  await server?.stop();
+  await sink?.close();
+});
 
 test("register, log in with the cookie, and read /me", async () => {
   const ann = await account("Ann");
@@ -410,10 +416,14 @@ test("a thread: replies with threadId, the root's message-updated summary, get-t
   const astray = await a.timeout(ACK).emitWithAck("send-message", { roomId: other.id, text: "astray", threadId: root.id });
   assert.equal(astray.error.code, "VALIDATION_ERROR");
 
+  // The root's summary is counted after the replies are acked (it never holds up an ack), and
+  // announced as message-updated: read the thread once the fourth reply is counted.
+  const counted = once(b, "message-updated", (m) => m.id === root.id && m.thread?.replyCount === 4);
   for (let i = 2; i <= 4; i++) {
     const more = await ann.api.post(`/api/rooms/${room.id}/messages`, { text: `reply ${i}`, threadId: root.id });
     assert.equal(more.status, 201);
   }
+  await counted;
   const first = await b.timeout(ACK).emitWithAck("get-thread", { messageId: root.id, limit: 2 });
   assert.equal(first.ok, true);
   assert.equal(first.root.id, root.id);
@@ -484,4 +494,198 @@ test("notification levels: defaults by room type, PATCH sets yours alone, your o
   const cat = await account("Cat");
   const outsider = await cat.api.patch(`/api/rooms/${room.id}/notifications`, { level: "all" });
   assert.ok([403, 404].includes(outsider.status), String(outsider.status));
+});
+
+// -- safety and moderation, account lifecycle (CONTRACT.md "Safety and moderation", "Account lifecycle")
+
+const sock = (who) => io(base, { transports: ["websocket"], auth: { token: who.token } });
+
+// Verify an account's address as its owner would: ask for the email, follow its link.
+async function verifyEmail(who) {
+  assert.equal((await who.api.post("/api/auth/email/verify-request")).status, 202);
+  const token = linkToken(await sink.next(who.email), "verify");
+  const verified = await browser().api.post("/api/auth/email/verify", { token });
+  assert.equal(verified.status, 200);
+  assert.equal(verified.data.user.emailVerified, true);
+  return verified.data.user;
+}
+
+test("blocking: no direct room either way and no send into the one they have, until unblocked; allowDirectFrom shared", async (t) => {
+  const ann = await account("Ann");
+  const bob = await account("Bob");
+  const direct = (await ann.api.post("/api/rooms/direct", { userId: bob.user.id })).data.room;
+  const a = sock(ann);
+  const b = sock(bob);
+  t.after(() => (a.close(), b.close()));
+  await Promise.all([connected(a), connected(b)]);
+  assert.equal((await b.timeout(ACK).emitWithAck("send-message", { roomId: direct.id, text: "before" })).ok, true);
+
+  assert.equal((await ann.api.post(`/api/users/${bob.user.id}/block`)).status, 204);
+  assert.deepEqual((await ann.api.get("/api/users/blocked")).data.users.map((u) => u.id), [bob.user.id]);
+  assert.deepEqual((await bob.api.get("/api/users/blocked")).data.users, []); // Bob is not told
+  for (const [who, other] of [[ann, bob], [bob, ann]]) {
+    const opened = await who.api.post("/api/rooms/direct", { userId: other.user.id });
+    assert.equal(opened.status, 403, `${who.user.name} opening a direct room`);
+    assert.equal(opened.data.error.code, "FORBIDDEN");
+  }
+  for (const s of [a, b]) {
+    const ack = await s.timeout(ACK).emitWithAck("send-message", { roomId: direct.id, text: "hello?" });
+    assert.equal(ack.ok, false);
+    assert.equal(ack.error.code, "FORBIDDEN");
+    assert.equal("mutedUntil" in (ack.error.details || {}), false); // not a mute: a client says "can't message"
+  }
+  assert.equal((await bob.api.post(`/api/rooms/${direct.id}/messages`, { text: "over REST?" })).status, 403);
+  const history = await b.timeout(ACK).emitWithAck("get-history", { roomId: direct.id });
+  assert.deepEqual(history.messages.map((m) => m.text), ["before"]); // still readable
+
+  assert.equal((await ann.api.delete(`/api/users/${bob.user.id}/block`)).status, 204);
+  assert.deepEqual((await ann.api.get("/api/users/blocked")).data.users, []);
+  assert.equal((await b.timeout(ACK).emitWithAck("send-message", { roomId: direct.id, text: "after" })).ok, true);
+
+  // Cat takes direct messages only from people in a room with her: Dan gets one once he is.
+  const cat = await account("Cat");
+  const dan = await account("Dan");
+  const patched = await cat.api.patch("/api/users/me", { allowDirectFrom: "shared" });
+  assert.equal(patched.status, 200);
+  assert.equal(patched.data.user.allowDirectFrom, "shared");
+  assert.equal((await cat.api.get("/api/users/me")).data.user.allowDirectFrom, "shared");
+  assert.equal((await dan.api.post("/api/rooms/direct", { userId: cat.user.id })).status, 403);
+  const common = (await cat.api.post("/api/rooms", { name: "Common" })).data.room;
+  assert.equal((await dan.api.post(`/api/rooms/${common.id}/join`, {})).status, 200);
+  assert.ok([200, 201].includes((await dan.api.post("/api/rooms/direct", { userId: cat.user.id })).status));
+});
+
+test("a ban: member-left reason banned, then no way back by join-room or REST until unbanned", async (t) => {
+  const { ann, bob, room, a, b } = await pair(t, "private");
+  const told = once(b, "member-left", (e) => e.roomId === room.id);
+  const roomHears = once(a, "member-left", (e) => e.roomId === room.id);
+  const ban = await ann.api.post(`/api/rooms/${room.id}/bans`, { userId: bob.user.id, reason: "spam" });
+  assert.equal(ban.status, 201);
+  for (const e of [await told, await roomHears]) assert.deepEqual([e.userId, e.reason], [bob.user.id, "banned"]);
+  const bans = (await ann.api.get(`/api/rooms/${room.id}/bans`)).data.bans;
+  assert.deepEqual(bans.map((x) => [x.user.id, x.by, x.reason]), [[bob.user.id, ann.user.id, "spam"]]);
+  assert.equal((await bob.api.get(`/api/rooms/${room.id}/bans`)).status, 404); // a private room he is out of
+
+  const bySocket = await b.timeout(ACK).emitWithAck("join-room", { roomId: room.id, inviteCode: room.inviteCode });
+  assert.equal(bySocket.ok, false);
+  assert.equal(bySocket.error.code, "FORBIDDEN");
+  assert.match(bySocket.error.message, /banned/);
+  const byRest = await bob.api.post("/api/rooms/join", { inviteCode: room.inviteCode });
+  assert.equal(byRest.status, 403);
+  assert.equal(byRest.data.error.code, "FORBIDDEN");
+  assert.equal((await bob.api.get("/api/rooms/mine")).data.rooms.some((r) => r.id === room.id), false);
+
+  assert.equal((await ann.api.delete(`/api/rooms/${room.id}/bans/${bob.user.id}`)).status, 204);
+  assert.deepEqual((await ann.api.get(`/api/rooms/${room.id}/bans`)).data.bans, []);
+  const back = await b.timeout(ACK).emitWithAck("join-room", { roomId: room.id, inviteCode: room.inviteCode });
+  assert.equal(back.ok, true);
+});
+
+test("a mute refuses send-message with details.mutedUntil until unmuted; slow mode answers RATE_LIMITED with retryAfter", async (t) => {
+  const { ann, bob, room, a, b } = await pair(t);
+  const send = (s, text) => s.timeout(ACK).emitWithAck("send-message", { roomId: room.id, text });
+  const muted = await ann.api.post(`/api/rooms/${room.id}/mutes`, { userId: bob.user.id, minutes: 5 });
+  assert.equal(muted.status, 201);
+  const { until } = muted.data.mute;
+  assert.ok(Date.parse(until) > Date.now() + 4 * 60000, until);
+  const refused = await send(b, "let me talk");
+  assert.equal(refused.ok, false);
+  assert.equal(refused.error.code, "FORBIDDEN");
+  assert.equal(refused.error.details.mutedUntil, until);
+  assert.equal((await b.timeout(ACK).emitWithAck("get-history", { roomId: room.id })).ok, true); // still reads
+  const listed = (await ann.api.get(`/api/rooms/${room.id}/mutes`)).data.mutes;
+  assert.deepEqual(listed.map((m) => [m.user.id, m.until]), [[bob.user.id, until]]);
+
+  // Again with no minutes: until unmuted (the new term replaces the old).
+  const forever = await ann.api.post(`/api/rooms/${room.id}/mutes`, { userId: bob.user.id });
+  assert.equal(forever.data.mute.until, null);
+  assert.equal((await send(b, "still?")).error.details.mutedUntil, null);
+  assert.equal((await ann.api.delete(`/api/rooms/${room.id}/mutes/${bob.user.id}`)).status, 204);
+  assert.deepEqual((await ann.api.get(`/api/rooms/${room.id}/mutes`)).data.mutes, []);
+  assert.equal((await send(b, "thanks")).ok, true);
+
+  // Slow mode: the members hear it; Bob's second message waits, the owner's does not.
+  const heard = once(b, "room-updated", (e) => e.room.id === room.id && e.room.slowModeSeconds === 30);
+  const slow = await ann.api.patch(`/api/rooms/${room.id}`, { slowModeSeconds: 30 });
+  assert.equal(slow.status, 200);
+  assert.equal(slow.data.room.slowModeSeconds, 30);
+  await heard;
+  assert.equal((await send(b, "one")).ok, true);
+  const waited = await send(b, "two");
+  assert.equal(waited.error.code, "RATE_LIMITED");
+  assert.ok(waited.error.details.retryAfter >= 1 && waited.error.details.retryAfter <= 30, String(waited.error.details.retryAfter));
+  assert.equal((await send(a, "owner one")).ok, true);
+  assert.equal((await send(a, "owner two")).ok, true);
+  assert.equal((await ann.api.patch(`/api/rooms/${room.id}`, { slowModeSeconds: 0 })).status, 200);
+  assert.equal((await send(b, "two, now")).ok, true);
+});
+
+test("a report reaches the server admin, who deletes the message; disabling the sender cuts her socket", async (t) => {
+  const { ann, bob, room, a, b } = await pair(t);
+  const root = await account("Root", ADMIN_EMAIL);
+  // A server admin is an ADMIN_EMAILS account whose address is verified.
+  assert.deepEqual([root.user.role, root.user.emailVerified], ["user", false]);
+  assert.equal((await verifyEmail(root)).role, "admin");
+  assert.equal((await root.api.get("/api/users/me")).data.user.role, "admin");
+  assert.equal(ann.user.role, "user");
+  const sent = (await a.timeout(ACK).emitWithAck("send-message", { roomId: room.id, text: "buy cheap watches" })).message;
+
+  const report = await bob.api.post(`/api/messages/${sent.id}/report`, { reason: "spam" });
+  assert.equal(report.status, 201);
+  assert.equal(report.data.report.status, "open");
+  const again = await bob.api.post(`/api/messages/${sent.id}/report`, { reason: "still spam" });
+  assert.equal(again.status, 409);
+  assert.equal(again.data.error.code, "CONFLICT");
+  assert.equal((await ann.api.post(`/api/messages/${sent.id}/report`, { reason: "mine" })).status, 400);
+  assert.equal((await bob.api.get("/api/admin/reports")).status, 403);
+
+  const open = await root.api.get("/api/admin/reports", { params: { status: "open" } });
+  assert.equal(open.status, 200);
+  const listed = open.data.reports.find((r) => r.id === report.data.report.id);
+  assert.deepEqual([listed.reporter.id, listed.message.id, listed.message.text, listed.reason], [bob.user.id, sent.id, "buy cheap watches", "spam"]);
+
+  const deleted = once(b, "message-deleted", (e) => e.messageId === sent.id);
+  const resolved = await root.api.post(`/api/admin/reports/${listed.id}/resolve`, { action: "delete-message" });
+  assert.equal(resolved.status, 200);
+  assert.deepEqual([resolved.data.report.status, resolved.data.report.action], ["resolved", "delete-message"]);
+  await deleted;
+  assert.equal((await root.api.post(`/api/admin/reports/${listed.id}/resolve`, { action: "dismiss" })).status, 409);
+  const done = (await root.api.get("/api/admin/reports", { params: { status: "resolved" } })).data.reports.find((r) => r.id === listed.id);
+  assert.ok(done.message.deletedAt);
+
+  const expired = once(a, "session-expired", () => true, 10000);
+  assert.equal((await root.api.post(`/api/admin/users/${ann.user.id}/disable`)).status, 204);
+  assert.deepEqual(await expired, { reason: "disabled" });
+  const login = () => browser().api.post("/api/auth/login", { email: ann.email, password: "correct horse" });
+  const refused = await login();
+  assert.equal(refused.status, 403);
+  assert.equal(refused.data.error.code, "FORBIDDEN");
+  assert.equal((await ann.api.get("/api/auth/me")).status, 401);
+  assert.equal((await root.api.post(`/api/admin/users/${ann.user.id}/enable`)).status, 204);
+  assert.equal((await login()).status, 200);
+});
+
+test("forgot password answers 202 for an unknown address too; a known one gets a link that works once", async () => {
+  const ann = await account("Ann");
+  const anon = browser();
+  const nobody = `nobody-${Date.now()}@example.com`;
+  const unknown = await anon.api.post("/api/auth/password/forgot", { email: nobody });
+  assert.equal(unknown.status, 202);
+  const known = await anon.api.post("/api/auth/password/forgot", { email: ann.email });
+  assert.equal(known.status, 202);
+  assert.deepEqual(known.data, unknown.data); // nothing tells them apart
+
+  const mail = await sink.next(ann.email);
+  assert.ok(mail.text.includes(`${base}/?reset=`), mail.text);
+  assert.equal(sink.mails.some((m) => m.to.includes(nobody)), false);
+  const token = linkToken(mail, "reset");
+  const reset = await anon.api.post("/api/auth/password/reset", { token, newPassword: "a brand new horse" });
+  assert.equal(reset.status, 200);
+  const twice = await anon.api.post("/api/auth/password/reset", { token, newPassword: "yet another horse" });
+  assert.equal(twice.status, 400);
+  assert.equal(twice.data.error.details.token, "used");
+  assert.equal((await ann.api.get("/api/auth/me")).status, 401); // every session ended
+  const login = (password) => browser().api.post("/api/auth/login", { email: ann.email, password });
+  assert.equal((await login("correct horse")).status, 401);
+  assert.equal((await login("a brand new horse")).status, 200);
 });
