@@ -3,12 +3,13 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createDecipheriv, createECDH, hkdfSync } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
 import { ROOT, chatServer } from "../lib/server.mjs";
+import { linkToken, smtpSink } from "../lib/smtp.mjs";
 
 const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 const ARTIFACTS = join(ROOT, "test-artifacts");
@@ -19,27 +20,34 @@ const FLAGS = [
 // Bounds for a stuck page, not expectations: a busy machine must still pass.
 const WAIT = { timeout: 30000 };
 
-let server;
+let server, sink;
+const ADMIN_EMAIL = `root-${Date.now()}@example.com`; // the server admin (ADMIN_EMAILS)
 const contexts = [];
 const profiles = []; // browser profile folders, removed after the suite
 const pages = []; // Ann's and Bob's, kept open from one test to the next
 
 before(async () => {
-  server = await chatServer();
+  sink = await smtpSink(); // reset and verification emails land here
+  server = await chatServer({ ADMIN_EMAILS: ADMIN_EMAIL, SMTP_URL: sink.url });
   mkdirSync(ARTIFACTS, { recursive: true });
 });
 after(async () => {
   for (const context of contexts) await context.close();
   for (const profile of profiles) rmSync(profile, { recursive: true, force: true });
   await server?.stop();
+  await sink?.close();
 });
 
-// A fresh profile per person: its own cookie jar, nothing left from an earlier run.
+// A fresh profile per person: its own cookie jar, nothing left from an earlier run. Its browser
+// gets a temporary folder of its own too: chromium now and then leaves a `.org.chromium.Chromium.*`
+// file in TMPDIR behind at exit, which is removed with that folder.
 async function person() {
   const profile = mkdtempSync(join(tmpdir(), "chat-profile-"));
-  profiles.push(profile);
+  const scratch = mkdtempSync(join(tmpdir(), "chat-browser-tmp-"));
+  profiles.push(profile, scratch);
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM, headless: true, args: FLAGS, viewport: { width: 1100, height: 720 },
+    env: { ...process.env, TMPDIR: scratch },
   });
   contexts.push(context);
   const page = context.pages()[0] || (await context.newPage());
@@ -59,14 +67,21 @@ async function person() {
   return page;
 }
 
-async function register(page, name) {
+async function register(page, name, email = `${name.toLowerCase()}-${Date.now()}@example.com`) {
   await page.click("#register");
   await page.fill('input[name="display-name"]', name);
-  await page.fill('input[name="email"]', `${name.toLowerCase()}-${Date.now()}@example.com`);
+  await page.fill('input[name="email"]', email);
   await page.fill('input[name="password"]', "correct horse");
   await page.click("#login");
   await page.locator("#app").waitFor(WAIT);
   await page.locator("#connection:empty").waitFor({ state: "attached", ...WAIT });
+  return email;
+}
+
+async function logIn(page, email, password) {
+  await page.fill('#auth-form input[name="email"]', email);
+  await page.fill('#auth-form input[name="password"]', password);
+  await page.click("#login");
 }
 
 const message = (page, text) => page.locator("#messages li.message", { hasText: text });
@@ -544,4 +559,329 @@ test("the bell subscribes this browser to Web Push; a mention while away is push
   }
   assert.deepEqual(kim.problems, []);
   assert.deepEqual(lee.problems, []);
+});
+
+// -- safety and accounts (issue 17): blocking, mutes, slow mode, bans, reports, the server admin,
+// verification and password reset by emailed link, export and deletion ---------------------------
+// Mia owns Studio, Ned joins it; later Root (the server admin) and Zoe. Emails reach `sink`.
+let mia, ned, miaEmail, studioCode;
+const skip = !existsSync(CHROMIUM) && `no ${CHROMIUM}`;
+
+async function openProfile(page, name) {
+  await page.locator("#room-info .member-name", { hasText: name }).click();
+  await page.locator("#profile[open] #profile-name", { hasText: name }).waitFor(WAIT);
+}
+// The verification email's link followed in this page, as its reader would.
+async function verifyByLink(page, email) {
+  await page.click("#account-button");
+  await page.locator("#email-state", { hasText: "not verified" }).waitFor(WAIT);
+  await page.click("#verify-request");
+  await page.locator("#verify-result", { hasText: "on its way" }).waitFor(WAIT);
+  const token = linkToken(await sink.next(email), "verify");
+  await page.goto(`${server.base}/?verify=${token}`);
+  await page.locator("#notice", { hasText: "Your email address is verified" }).waitFor(WAIT);
+  assert.equal(new URL(page.url()).search, ""); // the token left the address bar
+  await page.locator("#connection:empty").waitFor({ state: "attached", ...WAIT });
+}
+
+const closeDialog = async (page, id) => {
+  await page.locator(`#${id}[open] .dialog-close`).click();
+  await page.locator(`#${id}`).waitFor({ state: "hidden", ...WAIT });
+};
+
+test("blocking from a member's profile closes their direct room both ways; the Account dialog lists and lifts it", { skip }, async () => {
+  for (const context of contexts.splice(0)) await context.close();
+  mia = await person();
+  ned = await person();
+  miaEmail = await register(mia, "Mia");
+  await register(ned, "Ned");
+  await mia.fill('input[name="room-name"]', "Studio");
+  await mia.click('#new-room button[type="submit"]');
+  await mia.locator("#invite-code").waitFor(WAIT);
+  studioCode = (await mia.textContent("#invite-code")).trim();
+  await ned.fill('input[name="code"]', studioCode);
+  await ned.click('#join-code button[type="submit"]');
+  await ned.locator("#room-name", { hasText: "Studio" }).waitFor(WAIT);
+  await mia.locator("#room-info .member", { hasText: "Ned" }).waitFor(WAIT);
+
+  // Ned writes to Mia directly.
+  const findMia = async () => {
+    await ned.fill('#find-user input[name="q"]', "Mia");
+    await ned.click('#find-user button[type="submit"]');
+    await ned.locator("#people li", { hasText: "Mia" }).click();
+  };
+  await findMia();
+  await ned.locator("#room-name", { hasText: "Mia" }).waitFor(WAIT);
+  await say(ned, "hi Mia");
+
+  // Mia, in Studio, blocks Ned from his name in the member list.
+  await openProfile(mia, "Ned");
+  await mia.locator("#profile-moderation").waitFor(WAIT); // she owns Studio: mute and ban too
+  await mia.screenshot({ path: join(ARTIFACTS, "demo-mia-profile.png") });
+  await mia.click("#profile-block");
+  await mia.locator("#profile-block", { hasText: "Unblock" }).waitFor(WAIT);
+  await closeDialog(mia, "profile");
+
+  // Ned's next message is refused in words that do not say why; so is Mia's, the other way.
+  await ned.fill("#text", "are you there?");
+  await ned.press("#text", "Enter");
+  await message(ned, "are you there?").locator(".status", { hasText: "You can't message this user" }).waitFor(WAIT);
+  await ned.locator("#composer-note", { hasText: "You can't message this user" }).waitFor(WAIT);
+  await mia.locator("#rooms li", { hasText: "Ned" }).click();
+  await message(mia, "hi Mia").waitFor(WAIT);
+  await mia.locator("#composer-note", { hasText: "You can't message this user" }).waitFor(WAIT);
+  await mia.fill("#text", "not now");
+  await mia.press("#text", "Enter");
+  await message(mia, "not now").locator(".status", { hasText: "You can't message this user" }).waitFor(WAIT);
+  // Nor does Ned get the direct room by finding her again.
+  await findMia();
+  await ned.locator("#chat-error", { hasText: "You can't message this user" }).waitFor(WAIT);
+  assert.deepEqual(ned.problems.splice(0), [`403 ${server.base}/api/rooms/direct`]);
+
+  // Mia's Account dialog lists whom she blocks; she unblocks Ned there and takes direct messages
+  // only from people in her rooms from now on.
+  await mia.click("#account-button");
+  const row = mia.locator("#blocked-list li", { hasText: "Ned" });
+  await row.locator("button", { hasText: "Unblock" }).click();
+  await row.waitFor({ state: "detached", ...WAIT });
+  await mia.locator("#composer-note").waitFor({ state: "hidden", ...WAIT });
+  await mia.selectOption("#allow-direct", "shared");
+  await mia.waitForFunction(() => state.me.allowDirectFrom === "shared", null, WAIT);
+  assert.equal(await mia.evaluate(async () => (await api("GET", "/api/users/me")).user.allowDirectFrom), "shared");
+  await mia.screenshot({ path: join(ARTIFACTS, "demo-mia-account.png") });
+  await closeDialog(mia, "account");
+
+  // Ned retries his refused message: it goes (they share Studio), and his composer's note goes.
+  await ned.locator("#rooms li", { hasText: "Mia" }).click();
+  await message(ned, "are you there?").locator("button", { hasText: "retry" }).click();
+  await message(mia, "are you there?").locator("time").waitFor(WAIT);
+  await ned.locator("#composer-note").waitFor({ state: "hidden", ...WAIT });
+  assert.deepEqual(mia.problems, []);
+  assert.deepEqual(ned.problems, []);
+});
+
+test("the owner mutes, slows and bans from the member list; the member's page says so each time", { skip }, async () => {
+  for (const page of [mia, ned]) {
+    await page.locator("#rooms li", { hasText: "Studio" }).click();
+    await page.locator("#room-name", { hasText: "Studio" }).waitFor(WAIT);
+  }
+  // A mute for 15 minutes: Ned's next send closes his composer, saying until when.
+  await openProfile(mia, "Ned");
+  await mia.selectOption('#mute-form select[name="minutes"]', "15");
+  await mia.click('#mute-form button[type="submit"]');
+  await mia.locator("#profile-muted", { hasText: "Muted until" }).waitFor(WAIT);
+  await closeDialog(mia, "profile");
+  await ned.fill("#text", "can I speak?");
+  await ned.press("#text", "Enter");
+  await ned.locator("#composer-note", { hasText: "Muted until" }).waitFor(WAIT);
+  assert.equal(await ned.locator("#text").isDisabled(), true);
+  await ned.screenshot({ path: join(ARTIFACTS, "demo-ned-muted.png") });
+
+  // Mia lifts it from the Moderation dialog and sets slow mode; Ned's header says so.
+  await mia.click("#moderation-button");
+  await mia.locator("#mutes-list li", { hasText: "Ned" }).locator("button", { hasText: "Unmute" }).click();
+  await mia.locator("#mutes-list li", { hasText: "Nobody is muted" }).waitFor(WAIT);
+  await mia.selectOption("#slow-mode", "30");
+  await ned.locator("#room-rules", { hasText: "Slow mode: one message per 30 seconds" }).waitFor(WAIT);
+  await closeDialog(mia, "moderation");
+  assert.match(await mia.textContent("#room-rules"), /you are exempt/);
+
+  // Nobody tells Ned he may speak again: "try again" opens his composer, and the send goes.
+  await ned.locator("#composer-note button", { hasText: "try again" }).click();
+  await say(ned, "thanks, one thing");
+  // His second message within 30 s is refused: the composer counts the wait down.
+  await ned.fill("#text", "and another");
+  await ned.press("#text", "Enter");
+  const note = ned.locator("#composer-note", { hasText: /Slow mode: you can send again in \d+ s/ });
+  await note.waitFor(WAIT);
+  const first = Number((await note.textContent()).match(/(\d+) s/)[1]);
+  assert.ok(first >= 1 && first <= 30, String(first));
+  assert.equal(await ned.locator("#text").isDisabled(), true);
+  await ned.waitForFunction((n) => Number($("composer-note").textContent.match(/(\d+) s/)?.[1] ?? 0) < n, first, WAIT);
+  // Slow mode off: the wait is over at once.
+  await mia.click("#moderation-button");
+  await mia.selectOption("#slow-mode", "0");
+  await ned.locator("#room-rules").waitFor({ state: "hidden", ...WAIT });
+  await ned.locator("#text:enabled").waitFor(WAIT);
+  await closeDialog(mia, "moderation");
+
+  // A ban with a reason: Ned's page drops Studio and says he was banned.
+  await openProfile(mia, "Ned");
+  await mia.fill('#ban-form input[name="reason"]', "off-topic");
+  await mia.click('#ban-form button[type="submit"]');
+  await ned.locator("#notice", { hasText: "You were banned from Studio" }).waitFor(WAIT);
+  await ned.locator("#rooms li", { hasText: "Studio" }).waitFor({ state: "detached", ...WAIT });
+  await mia.locator("#notice", { hasText: "Ned is banned from Studio" }).waitFor(WAIT);
+  await mia.locator("#room-info .member", { hasText: "Ned" }).waitFor({ state: "detached", ...WAIT });
+  await ned.screenshot({ path: join(ARTIFACTS, "demo-ned-banned.png") });
+  // The invite code he has does not bring him back.
+  await ned.fill('input[name="code"]', studioCode);
+  await ned.click('#join-code button[type="submit"]');
+  await ned.locator("#chat-error", { hasText: "You are banned from this room" }).waitFor(WAIT);
+  assert.deepEqual(ned.problems.splice(0), [`403 ${server.base}/api/rooms/join`]);
+
+  // The Moderation dialog lists the ban with its reason; Unban lets the code work again.
+  await mia.click("#moderation-button");
+  const ban = mia.locator("#bans-list li", { hasText: "Ned" });
+  await ban.locator(".muted", { hasText: "off-topic" }).waitFor(WAIT);
+  await mia.screenshot({ path: join(ARTIFACTS, "demo-mia-moderation.png") });
+  await ban.locator("button", { hasText: "Unban" }).click();
+  await mia.locator("#bans-list li", { hasText: "Nobody is banned" }).waitFor(WAIT);
+  await closeDialog(mia, "moderation");
+  await ned.click('#join-code button[type="submit"]');
+  await ned.locator("#room-name", { hasText: "Studio" }).waitFor(WAIT);
+  await mia.locator("#room-info .member", { hasText: "Ned" }).waitFor(WAIT);
+  assert.deepEqual(mia.problems, []);
+  assert.deepEqual(ned.problems, []);
+});
+
+test("a report from a message's actions reaches the admin screen; the admin deletes one, dismisses one, and disables the sender", { skip }, async () => {
+  // Root's address is in ADMIN_EMAILS: he is the server admin once he has verified it.
+  const root = await person();
+  await register(root, "Root", ADMIN_EMAIL);
+  assert.equal(await root.locator("#admin-button").isVisible(), false);
+  await verifyByLink(root, ADMIN_EMAIL);
+  await root.locator("#admin-button").waitFor(WAIT);
+  assert.equal(await mia.locator("#admin-button").isVisible(), false);
+
+  await say(mia, "buy cheap watches at example.com");
+  await say(mia, "meeting moved to 3");
+  const report = async (text, reason) => {
+    const m = message(ned, text);
+    await m.hover();
+    await m.locator("button.report").click();
+    await ned.locator("#report[open] #report-quote", { hasText: text }).waitFor(WAIT);
+    await ned.fill('#report-form textarea[name="reason"]', reason);
+    await ned.click('#report-form button[type="submit"]');
+    await ned.locator("#report").waitFor({ state: "hidden", ...WAIT });
+  };
+  await report("buy cheap watches", "spam");
+  await ned.locator("#notice", { hasText: "Reported" }).waitFor(WAIT);
+  await message(ned, "buy cheap watches").locator("button.report[disabled]", { hasText: "reported" }).waitFor({ state: "attached", ...WAIT });
+  await report("meeting moved", "wrong room");
+  // Once more from a fresh page: the server has it already, and says so.
+  await ned.reload();
+  await ned.locator("#connection:empty").waitFor({ state: "attached", ...WAIT });
+  await ned.locator("#rooms li", { hasText: "Studio" }).click();
+  await report("buy cheap watches", "spam, really");
+  await ned.locator("#notice", { hasText: "Already reported" }).waitFor(WAIT);
+  const refused = ned.problems.splice(0);
+  assert.equal(refused.length, 1);
+  assert.match(refused[0], /^409 .*\/api\/messages\/\w+\/report$/);
+
+  // Root's admin screen: the open reports, newest first.
+  await root.click("#admin-button");
+  const spam = root.locator("#reports-list li.report", { hasText: "buy cheap watches" });
+  await spam.locator(".reason", { hasText: "spam" }).waitFor(WAIT);
+  assert.match(await spam.locator(".report-head").textContent(), /^Ned reported Mia/);
+  await root.screenshot({ path: join(ARTIFACTS, "demo-root-reports.png") });
+  await spam.locator("button", { hasText: "Delete message" }).click();
+  await spam.waitFor({ state: "detached", ...WAIT });
+  for (const page of [mia, ned]) await message(page, "Message deleted").waitFor(WAIT);
+  const moved = root.locator("#reports-list li.report", { hasText: "meeting moved" });
+  await moved.locator("button", { hasText: "Dismiss" }).click();
+  await root.locator("#reports-list li", { hasText: "No open reports" }).waitFor(WAIT);
+  assert.equal(await message(mia, "meeting moved to 3").count(), 1);
+  await root.selectOption("#report-status", "resolved");
+  await root.locator("#reports-list .resolved", { hasText: "Resolved: message deleted" }).waitFor(WAIT);
+  const dismissed = root.locator("#reports-list li.report", { hasText: "Resolved: dismissed" });
+  await dismissed.waitFor(WAIT);
+
+  // Root disables Mia from the report: her page is back at sign in, saying why, and her password
+  // does not let her in until Root enables her again.
+  await dismissed.locator("button", { hasText: "Disable sender" }).click();
+  await dismissed.locator(".account-note", { hasText: "Account disabled" }).waitFor(WAIT);
+  await mia.locator("#auth-notice", { hasText: "Your account was disabled" }).waitFor(WAIT);
+  await mia.locator("#auth-form").waitFor(WAIT);
+  await logIn(mia, miaEmail, "correct horse");
+  await mia.locator("#auth-error", { hasText: "This account is disabled" }).waitFor(WAIT);
+  await dismissed.locator("button", { hasText: "Enable sender" }).click();
+  await dismissed.locator(".account-note", { hasText: "Account enabled" }).waitFor(WAIT);
+  await mia.click("#login");
+  await mia.locator("#app").waitFor(WAIT);
+  await mia.locator("#connection:empty").waitFor({ state: "attached", ...WAIT });
+  assert.deepEqual(mia.problems, [`403 ${server.base}/api/auth/login`]);
+  mia.problems.length = 0;
+  assert.deepEqual(ned.problems, []);
+  assert.deepEqual(root.problems, []);
+  await root.context().close();
+  contexts.splice(contexts.indexOf(root.context()), 1);
+});
+
+test("email verification and a password reset by emailed link, my data downloaded, the account deleted with its password", { skip }, async () => {
+  const zoe = await person();
+  const zoeEmail = await register(zoe, "Zoe");
+  await zoe.locator("#unverified").waitFor(WAIT);
+  await zoe.fill('#find-user input[name="q"]', "Ned");
+  await zoe.click('#find-user button[type="submit"]');
+  await zoe.locator("#people li", { hasText: "Ned" }).click();
+  await zoe.locator("#room-name", { hasText: "Ned" }).waitFor(WAIT);
+  await say(zoe, "bye for now");
+  await ned.locator("#rooms li", { hasText: "Zoe" }).waitFor(WAIT);
+
+  // Verification: the email's link, opened in this browser, turns the flag.
+  await verifyByLink(zoe, zoeEmail);
+  await zoe.locator("#unverified").waitFor({ state: "hidden", ...WAIT });
+
+  // My data, downloaded as one JSON file.
+  await zoe.click("#account-button");
+  await zoe.locator("#email-state", { hasText: /^verified$/ }).waitFor(WAIT);
+  const downloading = zoe.waitForEvent("download", WAIT);
+  await zoe.click("#export-link");
+  const download = await downloading;
+  assert.match(download.suggestedFilename(), /^chat-export-\w+\.json$/);
+  const exported = JSON.parse(readFileSync(await download.path(), "utf8"));
+  assert.equal(exported.profile.email, zoeEmail);
+  assert.deepEqual(exported.messages.map((m) => m.text), ["bye for now"]);
+  await closeDialog(zoe, "account");
+
+  // Forgot password, from the sign-in screen: the same words whoever asks, then the link.
+  await zoe.click("#logout");
+  await zoe.locator("#auth-form").waitFor(WAIT);
+  await zoe.fill('#auth-form input[name="email"]', zoeEmail);
+  await zoe.click("#forgot");
+  assert.equal(await zoe.inputValue('#forgot-form input[name="email"]'), zoeEmail);
+  await zoe.click('#forgot-form button[type="submit"]');
+  await zoe.locator("#forgot-sent", { hasText: "If an account uses this address, a link is on its way" }).waitFor(WAIT);
+  const reset = linkToken(await sink.next(zoeEmail), "reset");
+  const newPassword = async (password) => {
+    await zoe.goto(`${server.base}/?reset=${reset}`);
+    await zoe.locator("#reset-form").waitFor(WAIT);
+    assert.equal(new URL(zoe.url()).search, "");
+    await zoe.fill('#reset-form input[name="new-password"]', password);
+    await zoe.click('#reset-form button[type="submit"]');
+  };
+  await newPassword("zoe's new horse");
+  await zoe.locator("#auth-notice", { hasText: "sign in with the new password" }).waitFor(WAIT);
+  await zoe.locator("#auth-form").waitFor(WAIT);
+  await newPassword("and another one"); // the link works once
+  await zoe.locator("#reset-error", { hasText: "already been used" }).waitFor(WAIT);
+  assert.deepEqual(zoe.problems.splice(0), [`400 ${server.base}/api/auth/password/reset`]);
+  await zoe.click("#reset-form .back-to-login");
+  await logIn(zoe, zoeEmail, "zoe's new horse");
+  await zoe.locator("#app").waitFor(WAIT);
+  await zoe.locator("#connection:empty").waitFor({ state: "attached", ...WAIT });
+
+  // Deleting the account takes its password: a wrong one is refused, the right one signs out.
+  await zoe.click("#account-button");
+  await zoe.fill('#delete-account input[name="password"]', "not my password");
+  await zoe.click('#delete-account button[type="submit"]');
+  await zoe.locator("#account-error", { hasText: "Wrong password" }).waitFor(WAIT);
+  assert.deepEqual(zoe.problems.splice(0), [`403 ${server.base}/api/users/me`]);
+  await zoe.fill('#delete-account input[name="password"]', "zoe's new horse");
+  await zoe.click('#delete-account button[type="submit"]');
+  await zoe.locator("#auth-notice", { hasText: "Your account was deleted" }).waitFor(WAIT);
+  await zoe.locator("#auth-form").waitFor(WAIT);
+  assert.deepEqual(zoe.problems, []);
+
+  // Ned's direct room with her stays readable: "Deleted user", her message kept under that name,
+  // and no composer.
+  const gone = ned.locator("#rooms li", { hasText: "Deleted user" });
+  await gone.waitFor(WAIT);
+  await gone.click();
+  await message(ned, "bye for now").locator("strong.ghost", { hasText: "Deleted user" }).waitFor(WAIT);
+  await ned.locator("#composer-note", { hasText: "This account was deleted" }).waitFor(WAIT);
+  assert.equal(await ned.locator("#text").isDisabled(), true);
+  await ned.screenshot({ path: join(ARTIFACTS, "demo-ned-deleted-peer.png") });
+  assert.deepEqual(ned.problems, []);
 });
