@@ -66,7 +66,7 @@ def _run_node_suite(test_file: str, passes: int, scratch: Path) -> None:
 @pytest.mark.timeout(330)
 @needs_npm
 def test_javascript_clients_walk_the_contract():
-    run_node_suite("contract.test.mjs", passes=12)
+    run_node_suite("contract.test.mjs", passes=17)
 
 
 @pytest.mark.timeout(330)
@@ -75,4 +75,4 @@ def test_javascript_clients_walk_the_contract():
     not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} missing: `apt-get install chromium`"
 )
 def test_demo_page_in_chromium():
-    run_node_suite("demo.browser.test.mjs", passes=5)
+    run_node_suite("demo.browser.test.mjs", passes=9)
