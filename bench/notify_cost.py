@@ -20,6 +20,7 @@ import argparse
 import asyncio
 import base64
 import json
+import multiprocessing
 import os
 import statistics
 import time
@@ -46,30 +47,51 @@ def _subscription_keys() -> dict[str, str]:
     return {"p256dh": _b64(point), "auth": _b64(os.urandom(16))}
 
 
-class PushService:
-    """A loopback push service: answers 201 to every POST and counts them."""
+def _serve_pushes(port: int, received: Any, ready: Any) -> None:
+    """The push service's own process (its work must not share the measuring client's loop)."""
 
-    def __init__(self) -> None:
-        self.received = 0
-        self.port = free_port()
-        self.runner: web.AppRunner | None = None
-
-    async def _push(self, request: web.Request) -> web.Response:
+    async def push(request: web.Request) -> web.Response:
         await request.read()
-        self.received += 1
+        with received.get_lock():
+            received.value += 1
         return web.Response(status=201)
 
-    async def __aenter__(self) -> PushService:
+    async def main() -> None:
         app = web.Application()
-        app.router.add_post("/push/{n}", self._push)
-        self.runner = web.AppRunner(app, access_log=None)
-        await self.runner.setup()
-        await web.TCPSite(self.runner, "127.0.0.1", self.port).start()
+        app.router.add_post("/push/{n}", push)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        ready.set()
+        await asyncio.Event().wait()
+
+    asyncio.run(main())
+
+
+class PushService:
+    """A loopback push service in a process of its own: answers 201 to every POST, counts them."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self._received = multiprocessing.Value("i", 0)
+        self._ready = multiprocessing.Event()
+        self._process = multiprocessing.Process(
+            target=_serve_pushes, args=(self.port, self._received, self._ready), daemon=True
+        )
+
+    @property
+    def received(self) -> int:
+        return int(self._received.value)
+
+    async def __aenter__(self) -> PushService:
+        self._process.start()
+        if not await asyncio.to_thread(self._ready.wait, 30):
+            raise RuntimeError("the push service did not start within 30 s")
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        assert self.runner is not None
-        await self.runner.cleanup()
+        self._process.terminate()
+        self._process.join(10)
 
 
 async def _register(http: aiohttp.ClientSession, url: str, name: str) -> tuple[str, dict]:
