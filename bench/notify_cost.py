@@ -34,7 +34,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from bench.ack_latency import percentile
-from bench.server import ROOT, bench_server, free_port
+from bench.server import ROOT, bench_server, free_port, run
 
 
 def _b64(data: bytes) -> str:
@@ -207,4 +207,4 @@ if __name__ == "__main__":
     parser.add_argument("--sends", type=int, default=300)
     parser.add_argument("--before", help="another checkout to measure first (no notifications)")
     parser.add_argument("--drain", type=float, default=60, help="seconds to wait for the pushes")
-    asyncio.run(main(parser.parse_args()))
+    run(main(parser.parse_args()))  # SIGTERM cleans up as Ctrl-C does
