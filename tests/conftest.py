@@ -22,6 +22,7 @@ from chat.store.embedded import EmbeddedMongo
 from config.settings import Settings
 from tests.cluster import Api
 from tests.helpers import ORIGIN, RestartableMongo
+from tests.push_standin import PushService
 from tests.realtime import Chat
 from tests.smtp_server import SmtpServer
 
@@ -135,3 +136,12 @@ async def smtp() -> AsyncIterator[SmtpServer]:
     """A real SMTP server (aiosmtpd) on a loopback port, receiving what the app sends."""
     async with SmtpServer() as server:
         yield server
+
+
+@pytest.fixture
+async def push() -> AsyncIterator[PushService]:
+    """A loopback push service that checks what a real one checks (tests/push_standin.py)."""
+    service = PushService()
+    await service.start()
+    yield service
+    await service.close()

@@ -25,12 +25,6 @@ NEW_PASSWORD = "a brand new password"
 
 
 @pytest.fixture
-async def smtp() -> AsyncIterator[SmtpServer]:
-    async with SmtpServer() as server:
-        yield server
-
-
-@pytest.fixture
 async def chat(
     aiohttp_server: Callable[..., Any],
     aiohttp_client: Callable[..., Any],

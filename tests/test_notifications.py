@@ -34,14 +34,6 @@ def settings(settings: Settings) -> Settings:
 
 
 @pytest.fixture
-async def push() -> AsyncIterator[PushService]:
-    service = PushService()
-    await service.start()
-    yield service
-    await service.close()
-
-
-@pytest.fixture
 async def serve(aiohttp_server, aiohttp_client, settings) -> AsyncIterator[Serve]:
     """The real app with some settings changed, served on loopback."""
     served: list[Chat] = []

@@ -5,7 +5,7 @@ the next message reaches their browser."""
 from __future__ import annotations
 
 import shutil
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +14,7 @@ import pytest
 from chat.store.embedded import EmbeddedMongo
 from tests.cluster import Api, Node, RedisServer, node_env
 from tests.helpers import User, eventually
-from tests.push_standin import Browser, PushService
+from tests.push_standin import Browser
 from tests.realtime import open_peer
 
 pytestmark = [
@@ -43,14 +43,6 @@ def nodes(mongo: EmbeddedMongo, tmp_path: Path) -> Iterator[list[Node]]:
         for node in started:
             node.stop()
         redis.stop()
-
-
-@pytest.fixture
-async def push() -> AsyncIterator[PushService]:
-    service = PushService()
-    await service.start()
-    yield service
-    await service.close()
 
 
 async def _ok(api: Api, node: Node, method: str, path: str, user: User, **kw: Any) -> Any:

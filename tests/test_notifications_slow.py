@@ -5,7 +5,6 @@ whose body trickles is taken at its status, its body never read."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -14,7 +13,7 @@ from chat.api.keys import SERVICES
 from chat.services.notifications.push import PER_ORIGIN, PER_USER
 from config.settings import Settings
 from tests.helpers import User, eventually
-from tests.push_standin import Browser, PushService
+from tests.push_standin import Browser
 from tests.push_tarpit import Tarpit
 from tests.realtime import Chat
 
@@ -25,14 +24,6 @@ WITHIN = 60  # a bound for a stuck test, not an expectation
 def settings(settings: Settings) -> Settings:
     """The loopback stand-ins may be called (PUSH_ALLOW_LOOPBACK=true)."""
     return dataclasses.replace(settings, push_allow_loopback=True)
-
-
-@pytest.fixture
-async def push() -> AsyncIterator[PushService]:
-    service = PushService()
-    await service.start()
-    yield service
-    await service.close()
 
 
 async def ok(chat: Chat, method: str, path: str, user: User, **kw: Any) -> Any:

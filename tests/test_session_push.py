@@ -25,14 +25,6 @@ WITHIN = 60  # a bound for a stuck test, not an expectation
 
 
 @pytest.fixture
-async def push() -> AsyncIterator[PushService]:
-    service = PushService()
-    await service.start()
-    yield service
-    await service.close()
-
-
-@pytest.fixture
 async def chat(
     aiohttp_server: Callable[..., Any],
     aiohttp_client: Callable[..., Any],
