@@ -22,6 +22,7 @@ import base64
 import json
 import multiprocessing
 import os
+import signal
 import statistics
 import time
 from pathlib import Path
@@ -49,6 +50,7 @@ def _subscription_keys() -> dict[str, str]:
 
 def _serve_pushes(port: int, received: Any, ready: Any) -> None:
     """The push service's own process (its work must not share the measuring client's loop)."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the bench's Ctrl-C handler: just stop
 
     async def push(request: web.Request) -> web.Response:
         await request.read()
