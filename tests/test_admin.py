@@ -186,3 +186,17 @@ async def test_two_users_behind_one_address_have_a_budget_each(make_client):
     forged = {"Authorization": "Bearer " + ann.token[:-4] + "AAAA"}
     assert (await client.get("/api/users/me", headers=forged)).status == 429
     assert (await client.get("/api/users/me", headers=bob.auth)).status == 429  # his 6th
+
+
+async def test_an_unverified_admin_address_is_no_admin(chat: Chat, smtp):
+    # Whoever registers an ADMIN_EMAILS address first proves nothing by it.
+    squatter = await register(chat.rest, "Root", email=ADMIN)
+    chat.rest.session.cookie_jar.clear()
+    status, body = await chat.api("GET", "/api/users/me", squatter)
+    assert (status, body["user"]["role"], body["user"]["emailVerified"]) == (200, "user", False)
+    status, body = await chat.api("GET", "/api/admin/reports?status=open", squatter)
+    assert (status, body["error"]["code"]) == (403, "FORBIDDEN")
+    await verify_email(chat.rest, squatter, smtp)  # the owner of the address verifies it
+    status, body = await chat.api("GET", "/api/users/me", squatter)
+    assert body["user"]["role"] == "admin"
+    assert (await chat.api("GET", "/api/admin/reports?status=open", squatter))[0] == 200

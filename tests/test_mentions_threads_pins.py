@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from tests.realtime import Chat, Peer
@@ -307,3 +308,37 @@ async def test_a_blocked_users_mentions_do_not_count(chat):
     assert status == 204
     await _send(a, room["id"], "@Bob again", mentions=[bob.id])
     assert (await _mine(chat, bob, room["id"]))["mentionCount"] == 1
+
+
+async def test_mentions_page_through_a_batch_and_past_a_deleted_room(chat):
+    (ann, bob, _), room, (a, _, _) = await _trio(chat)
+    other = await chat.room(ann, name="Gone soon")
+    await chat.join(bob, other)
+    first = await _send(a, room["id"], "@Bob 1", mentions=[bob.id])
+    gone = await _send(a, other["id"], "@Bob in a room about to go", mentions=[bob.id])
+    # Sent at once from REST: a batch, likely sharing one createdAt (ties are paged by id).
+    sent = await asyncio.gather(
+        *(
+            chat.api("POST", f"/api/rooms/{room['id']}/messages", ann,
+                     json={"text": f"@Bob {i}", "mentions": [bob.id]})
+            for i in range(2, 6)
+        )
+    )  # fmt: skip
+    assert all(status == 201 for status, _ in sent)
+    seen, before = [], None
+    while True:
+        query = "limit=1" + (f"&before={before}" if before else "")
+        status, page = await chat.api("GET", f"/api/mentions?{query}", bob)
+        assert status == 200
+        seen += [m["id"] for m in page["messages"]]
+        if not page["hasMore"]:
+            break
+        before = page["messages"][-1]["id"]
+    assert len(seen) == len(set(seen)) == 6 and seen[-1] == first["id"]
+    # The room of the page's last message is deleted before the next page: paging goes on from
+    # the second its id was made (so it may give again what came in that same second).
+    status, _ = await chat.api("DELETE", f"/api/rooms/{other['id']}", ann)
+    assert status == 204
+    status, page = await chat.api("GET", f"/api/mentions?before={gone['id']}", bob)
+    assert status == 200 and page["messages"][-1]["id"] == first["id"]
+    assert gone["id"] not in {m["id"] for m in page["messages"]}

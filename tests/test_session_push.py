@@ -183,3 +183,23 @@ async def test_a_password_change_keeps_this_browser_and_logout_drops_it(chat, pu
     await settled(chat)
     assert len(push.to("ann-laptop")) == 2
     assert await endpoints(chat, ann) == set()
+
+
+async def test_a_session_that_expires_takes_its_subscription_with_it(chat, push):
+    ann, bob = await chat.user("Ann"), await chat.user("Bob")
+    other = await signed_in_again(chat, ann)  # a second machine, whose session will lapse
+    await subscribe(chat, ann, push, "ann-laptop")
+    await subscribe(chat, other, push, "old-machine")
+    room = await direct(chat, ann, bob)
+    await dm(chat, bob, room, "one")
+    await pushed(push, "old-machine", 1)
+    # The old machine's session runs out: the TTL index removes it, with no logout.
+    store = chat.server.app[SERVICES].notifications.store
+    (old,) = [s for s in await store.push_subscriptions.of_user(ann.id) if s.session_id is not None
+              and s.endpoint == push.endpoint("old-machine")]  # fmt: skip
+    await store.sessions.c.delete_one({"_id": old.session_id})
+    await dm(chat, bob, room, "two")
+    assert len(await pushed(push, "ann-laptop", 2)) == 2
+    await settled(chat)
+    assert len(push.to("old-machine")) == 1  # nothing after its session ended
+    assert await endpoints(chat, ann) == {push.endpoint("ann-laptop")}

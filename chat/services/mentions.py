@@ -60,9 +60,7 @@ class MentionService:
         found: list[Message] = []
         readable: dict[str, bool] = {}
         more = True
-        cursor = await self.store.messages.get(before) if before is not None else None
-        if before is not None and cursor is None:
-            raise ValidationFailed("before must be the id of a message")
+        cursor = await self._cursor(before) if before is not None else None
         for _ in range(MAX_ROUNDS):
             page, more = await self.store.message_refs.mentioning(user_id, cursor, limit)
             for msg in page:
@@ -73,6 +71,15 @@ class MentionService:
             cursor = page[-1]
         more = more or len(found) > limit
         return {"messages": await present(self.store, self.urls, found[:limit]), "hasMore": more}
+
+    async def _cursor(self, before: str) -> Message:
+        """Where a page ends: the message `before`, or, if it is gone (its room deleted between
+        two pages), the time its id was made (an ObjectId starts with its second)."""
+        found = await self.store.messages.get(before)
+        if found is not None:
+            return found
+        made = (int(before[:8], 16) + 1) * 1000 - 1
+        return Message(id=before, room_id="", sender_id="", type="text", text="", created_at=made)
 
     async def _can_read(self, user_id: str, room_id: str, seen: dict[str, bool]) -> bool:
         if room_id not in seen:

@@ -55,8 +55,10 @@ class TypingService:
         """A member muted there (or in a direct room blocked either way) shows no typing. From
         this node's rules cache: a change made on another node may take RULES_CACHE_SECONDS
         to reach a typing indicator (sends are checked exactly: services/room_rules.py)."""
-        rules = await self.rules.of(room_id) if self.rules is not None else None
-        refusal = rules.refusal(user_id, self.rules.clock()) if rules and self.rules else None
+        if self.rules is None:
+            return
+        rules = await self.rules.of(room_id)
+        refusal = await self.rules.refusal(rules, user_id) if rules is not None else None
         if refusal is not None:
             raise refusal
 

@@ -24,7 +24,7 @@ from chat.services.notifications.queue import JobQueue, Retry
 from chat.services.notifications.subscriptions import PushSubscriptions
 from chat.services.notifications.webhook import WebhookJob, WebhookSender
 from chat.services.presenters.messages import message_view
-from chat.store import Store
+from chat.store import Store, now_ms
 from chat.store.push_subscriptions import PushSubscription
 
 log = logging.getLogger("chat.notifications")
@@ -145,10 +145,23 @@ class NotificationService:
     async def _subscriptions(self, user_ids: set[str]) -> dict[str, list[PushSubscription]]:
         if self.push is None or not user_ids:
             return {}
+        subs = await self.store.push_subscriptions.of_users(sorted(user_ids))
+        live = await self._live_sessions({s.session_id for s in subs if s.session_id})
         by_user: dict[str, list[PushSubscription]] = {}
-        for sub in await self.store.push_subscriptions.of_users(sorted(user_ids)):
+        for sub in subs:
+            if sub.session_id is not None and sub.session_id not in live:
+                # Its session ended without a logout (it expired): so does the subscription.
+                await self.store.push_subscriptions.forget(sub.id)
+                continue
             by_user.setdefault(sub.user_id, []).append(sub)
         return by_user
+
+    async def _live_sessions(self, session_ids: set[str]) -> set[str]:
+        if not session_ids:
+            return set()
+        now = now_ms()
+        sessions = await self.store.sessions.many(sorted(session_ids))
+        return {s.id for s in sessions if s.expires_at > now}
 
     def _queue_pushes(
         self,
