@@ -31,7 +31,8 @@ async def test_health_follows_the_database_process(
     database.stop()
     started = time.monotonic()
     resp = await client.get("/health")
-    assert time.monotonic() - started < 3
+    # Answered, not hung: the ping gives up after 2.5 s; the bound leaves a busy machine room.
+    assert time.monotonic() - started < 20
     assert resp.status == 503
     body = await resp.json()
     assert (body["status"], body["database"]) == ("degraded", "disconnected")

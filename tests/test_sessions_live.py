@@ -25,8 +25,8 @@ async def test_logout_disconnects_that_sessions_sockets_only(chat):
     other = await chat.socket(auth={"token": other_token})
     started = time.monotonic()
     assert (await chat.api("POST", "/api/auth/logout", ann))[0] == 200
-    assert await s1.wait_for("session-expired", timeout=2) == {"reason": "logout"}
-    await s2.wait_for("session-expired", timeout=2)
+    assert await s1.wait_for("session-expired", timeout=30) == {"reason": "logout"}
+    await s2.wait_for("session-expired", timeout=30)
     await _gone(s1, 2)
     await _gone(s2, 2)
     assert time.monotonic() - started < 2
@@ -47,6 +47,6 @@ async def test_password_change_disconnects_other_sessions(chat):
         json={"currentPassword": PASSWORD, "newPassword": "a new password"},
     )
     assert status == 200
-    assert await theirs.wait_for("session-expired", timeout=2) == {"reason": "password-changed"}
+    assert await theirs.wait_for("session-expired", timeout=30) == {"reason": "password-changed"}
     await _gone(theirs, 2)
     assert mine.sio.connected

@@ -93,6 +93,32 @@ class MessageService:
         resent = await self._within_limits(user_id, room_id, client_id)
         if resent is not None:
             return await present_one(self.store, self.urls, resent), False
+        named = await self._check_named(
+            user_id, room_id, reply_to, thread_id, mentions or [], member_known
+        )
+        message = Message(
+            id=new_id(), room_id=room_id, sender_id=user_id, type=kind, text=text,
+            attachments=attachments or [], reply_to=reply_to, client_id=client_id,
+            mentions=named, thread_id=thread_id,
+        )  # fmt: skip
+        stored, view = await self.rules.submit(
+            self.commits.submit, message, await self._sender(user_id), member_known=member_known
+        )
+        if view is None:
+            return await present_one(self.store, self.urls, stored), False
+        await self.typing.stop(user_id, room_id, quiet_if_idle=True)
+        return view, True
+
+    async def _check_named(
+        self,
+        user_id: str,
+        room_id: str,
+        reply_to: str | None,
+        thread_id: str | None,
+        mentions: list[str],
+        member_known: bool,
+    ) -> list[str]:
+        """Check the message and users a send names; returns the mentions, once each."""
         if (reply_to or thread_id or mentions) and not member_known:
             # Membership first: checks of the message ids and user ids named must not tell an
             # outsider what a room holds or who is in it.
@@ -103,18 +129,7 @@ class MessageService:
                 raise ValidationFailed("replyTo must be a message in this room")
         if thread_id is not None:
             await self.threads.check_root(room_id, thread_id)
-        message = Message(
-            id=new_id(), room_id=room_id, sender_id=user_id, type=kind, text=text,
-            attachments=attachments or [], reply_to=reply_to, client_id=client_id,
-            mentions=await self.mentions.check(room_id, mentions or []), thread_id=thread_id,
-        )  # fmt: skip
-        stored, view = await self.rules.submit(
-            self.commits.submit, message, await self._sender(user_id), member_known=member_known
-        )
-        if view is None:
-            return await present_one(self.store, self.urls, stored), False
-        await self.typing.stop(user_id, room_id, quiet_if_idle=True)
-        return view, True
+        return await self.mentions.check(room_id, mentions)
 
     async def _within_limits(
         self, user_id: str, room_id: str, client_id: str | None
