@@ -57,7 +57,12 @@ async function person() {
   page.on("console", (msg) => {
     if (msg.type() === "error" && !msg.text().startsWith("Failed to load resource")) page.problems.push(msg.text());
   });
-  page.on("requestfailed", (req) => page.problems.push(`${req.url()} failed: ${req.failure()?.errorText}`));
+  // ERR_ABORTED is a request the page itself cancelled, as a reload does to a fetch in flight
+  // (the page reloads to sign-in after a reset or a deletion): not a failure of the server.
+  page.on("requestfailed", (req) => {
+    const error = req.failure()?.errorText;
+    if (error !== "net::ERR_ABORTED") page.problems.push(`${req.url()} failed: ${error}`);
+  });
   page.on("response", (res) => {
     const expected = res.status() === 401 && res.url().endsWith("/api/auth/me"); // not signed in yet
     if (res.status() >= 400 && !expected) page.problems.push(`${res.status()} ${res.url()}`);
